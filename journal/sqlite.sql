@@ -1,0 +1,76 @@
+-- The runner's bookkeeping on SQLite. Each block is one named query, run by migrator/journal.py;
+-- parameters are :named. Blocks may hold several statements, run in order.
+
+-- name: create
+CREATE TABLE IF NOT EXISTS schema_journal (
+    version           INTEGER PRIMARY KEY,
+    name              TEXT    NOT NULL,
+    checksum          TEXT    NOT NULL,
+    rollback_checksum TEXT,
+    rollback_sql      TEXT,
+    applied_at        TEXT    NOT NULL,  -- ISO-8601 UTC
+    applied_by        TEXT    NOT NULL,
+    duration_ms       INTEGER NOT NULL,
+    runner_version    TEXT    NOT NULL,
+    failed            INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1))
+);
+CREATE TABLE IF NOT EXISTS schema_journal_events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    occurred_at    TEXT    NOT NULL,
+    action         TEXT    NOT NULL,
+    version        INTEGER,
+    name           TEXT,
+    checksum       TEXT,
+    duration_ms    INTEGER,
+    success        INTEGER NOT NULL CHECK (success IN (0, 1)),
+    actor          TEXT    NOT NULL,
+    runner_version TEXT    NOT NULL,
+    message        TEXT
+);
+
+-- name: exists
+SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_journal';
+
+-- name: applied
+SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed
+FROM schema_journal ORDER BY version;
+
+-- name: is_recorded
+SELECT count(*) AS n FROM schema_journal WHERE version = :version;
+
+-- name: record
+INSERT INTO schema_journal (version, name, checksum, rollback_checksum, rollback_sql, applied_at, applied_by,
+                            duration_ms, runner_version, failed)
+VALUES (:version, :name, :checksum, :rollback_checksum, :rollback_sql, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+        :actor, :duration_ms, :runner_version, :failed);
+
+-- name: mark_done
+UPDATE schema_journal SET failed = 0, duration_ms = :duration_ms WHERE version = :version;
+
+-- name: remove
+DELETE FROM schema_journal WHERE version = :version;
+
+-- name: update_checksums
+UPDATE schema_journal
+SET checksum = :checksum, rollback_checksum = :rollback_checksum, rollback_sql = :rollback_sql
+WHERE version = :version;
+
+-- name: event
+INSERT INTO schema_journal_events (occurred_at, action, version, name, checksum, duration_ms, success, actor,
+                                   runner_version, message)
+VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), :action, :version, :name, :checksum, :duration_ms, :success,
+        :actor, :runner_version, :message);
+
+-- name: events
+SELECT id, occurred_at, action, version, name, checksum, duration_ms, success, actor, message
+FROM schema_journal_events ORDER BY id DESC LIMIT :limit;
+
+-- name: seed_params
+CREATE TEMP TABLE runner_seed (scale INTEGER NOT NULL);
+INSERT INTO runner_seed (scale) VALUES (:scale);
+
+-- name: drop_seed_params
+DROP TABLE temp.runner_seed;
+
+-- name: mark_failed
+UPDATE schema_journal SET failed = 1 WHERE version = :version;

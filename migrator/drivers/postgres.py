@@ -1,0 +1,91 @@
+"""What both PostgreSQL drivers share: transactions, the advisory locks and error translation.
+
+A subclass only says how its library runs a script, runs a query with parameters, and what
+its exceptions carry.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from ..errors import LockTimeout, StatementError
+from ..journal import queries
+from ..split import Statement, split_postgres
+
+LOCK_NOT_AVAILABLE = "55P03"
+CONNECTION_CLASSES = ("08", "57")  # connection exception, operator intervention (shutdown)
+
+
+class PostgresDriver:
+    dialect = "postgres"
+
+    def __init__(self, lock_wait: float):
+        self.lock_wait = lock_wait
+        self._locked = False
+        q = queries("postgres")
+        self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
+
+    # Subclasses implement these three, raising StatementError or ConnectionLost.
+    async def _simple(self, sql: str) -> None:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: dict | None = None) -> None:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
+        raise NotImplementedError
+
+    async def execute_script(self, sql: str) -> None:
+        # The whole file in one simple-query message: dollar quotes, DO blocks and functions
+        # are the server's business, and the error position is an offset into this very text.
+        await self._simple(sql)
+
+    def split(self, sql: str) -> list[Statement]:
+        return split_postgres(sql)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, check: bool = True):  # `check` is SQLite's foreign_key_check
+        await self._simple("BEGIN")
+        try:
+            # A transaction-level advisory lock serialises runners even where the session lock
+            # cannot hold (PgBouncer in transaction mode); the engine re-reads the journal after it.
+            await self._simple(f"SET LOCAL lock_timeout = '{max(1, int(self.lock_wait * 1000))}ms'")
+            try:
+                await self.execute(self._xact_lock)
+            except StatementError as exc:
+                if exc.lock_timeout:
+                    raise LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s "
+                                      "(--lock-wait)") from None
+                raise
+            await self._simple("SET LOCAL lock_timeout TO DEFAULT")
+            yield
+            await self._simple("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._simple("ROLLBACK")
+            raise
+
+    async def lock(self) -> None:
+        deadline = time.monotonic() + self.lock_wait
+        while not (await self.fetch(self._try_lock))[0]["locked"]:
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"another runner holds the advisory lock on this database; gave up after "
+                                  f"{self.lock_wait:g}s (--lock-wait)")
+            await asyncio.sleep(0.05)
+        self._locked = True
+
+    async def unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            with contextlib.suppress(Exception):
+                await self.fetch(self._unlock)
+
+
+def statement_error(message: str, sqlstate: str | None, position, detail, hint) -> StatementError:
+    offset = int(position) - 1 if position not in (None, "") else None  # the server counts from 1
+    return StatementError(message, offset, detail or None, hint or None, lock_timeout=sqlstate == LOCK_NOT_AVAILABLE)
+
+
+def is_connection_state(sqlstate: str | None) -> bool:
+    return bool(sqlstate) and sqlstate[:2] in CONNECTION_CLASSES

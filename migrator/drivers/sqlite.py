@@ -1,0 +1,149 @@
+"""SQLite through aiosqlite.
+
+Statements run one by one (never `executescript`, which COMMITs whatever is open) inside
+`BEGIN IMMEDIATE`, which takes SQLite's write lock at once so two runners queue up there.
+Foreign-key enforcement is off, so the table-recreation strategy cannot cascade-delete child
+rows; `PRAGMA foreign_key_check` must come back empty before a commit instead.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import time
+
+import aiosqlite
+
+from ..errors import ConfigError, LockTimeout, StatementError
+from ..split import Statement, split_sqlite
+from ..url import DatabaseURL
+
+try:
+    import fcntl
+except ImportError:  # Windows: only SQLite's own locking (BEGIN IMMEDIATE) applies
+    fcntl = None
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
+
+
+class SqliteDriver:
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: str | None, lock_wait: float):
+        self.conn = conn
+        self.path = path  # None: an in-memory stand-in for a file that does not exist yet
+        self.lock_wait = lock_wait
+        self._lock_fd: int | None = None
+
+    @classmethod
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True) -> "SqliteDriver":
+        path = url.target
+        if not create and not os.path.exists(path):
+            # Read-only commands must not create the file: an empty in-memory database
+            # answers every question the same way (no journal, everything pending).
+            conn = await aiosqlite.connect(":memory:", isolation_level=None)
+            path = None
+        else:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+            try:
+                conn = await aiosqlite.connect(path, timeout=lock_wait, isolation_level=None)
+                await conn.execute("PRAGMA foreign_keys = OFF")
+            except sqlite3.Error as exc:
+                raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        return cls(conn, path, lock_wait)
+
+    # -- running SQL -------------------------------------------------------------------------
+
+    async def execute_script(self, sql: str) -> None:
+        for statement in split_sqlite(sql):
+            await self._run_statement(statement)
+
+    async def _run_statement(self, statement: Statement) -> None:
+        try:
+            await self.conn.execute(statement.sql)
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise LockTimeout(f"the database stayed locked for more than {self.lock_wait:g}s "
+                                  "(another process is writing; raise --lock-wait)") from None
+            raise StatementError(str(exc), statement.offset) from None
+
+    async def execute(self, sql: str, params: dict | None = None) -> None:
+        await self.conn.execute(sql, params or {})
+
+    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
+        async with self.conn.execute(sql, params or {}) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
+    def split(self, sql: str) -> list[Statement]:
+        return split_sqlite(sql)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, check: bool = True):
+        try:
+            await self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise LockTimeout(f"could not take SQLite's write lock within {self.lock_wait:g}s "
+                                  "(another process is writing; raise --lock-wait)") from None
+            raise
+        try:
+            yield
+            violations = await self.fetch("PRAGMA foreign_key_check") if check else []
+            if violations:
+                raise StatementError(_describe_violations(violations))
+            await self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                await self.conn.execute("ROLLBACK")
+            raise
+
+    # -- run-level lock ------------------------------------------------------------------------
+
+    async def lock(self) -> None:
+        """An exclusive flock on the database file for the whole run.
+
+        flock and SQLite's POSIX locks are separate on Linux; the descriptor is only closed
+        after the connection (closing a descriptor drops the process's POSIX locks on a file).
+        """
+        if self.path is None or fcntl is None:
+            return
+        self._lock_fd = os.open(self.path, os.O_RDONLY)
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(f"another runner holds the lock on {self.path}; gave up after "
+                                      f"{self.lock_wait:g}s (--lock-wait)") from None
+                await asyncio.sleep(0.05)
+
+    async def unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    async def close(self) -> None:
+        await self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- used by backup and studio -------------------------------------------------------------
+
+    @property
+    def raw(self) -> aiosqlite.Connection:
+        return self.conn
+
+
+def _describe_violations(rows: list[dict]) -> str:
+    first = rows[0]
+    more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+    return (f"FOREIGN KEY check failed: a row of table {first['table']} (rowid {first['rowid']}) "
+            f"references a missing row of {first['parent']}{more}")

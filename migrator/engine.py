@@ -1,0 +1,451 @@
+"""The engine: every command as an async method over one connection. It never prints.
+
+Each public method reads like its algorithm: lock → journal → verify → plan → apply each step
+in its own transaction together with its journal row, so a failure leaves no trace of the
+failed step and keeps every earlier one.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator, Awaitable, Callable
+
+from . import plan
+from .drivers import Driver, open_driver
+from .errors import (
+    ConfigError,
+    ConnectionLost,
+    DatabaseError,
+    MigratorError,
+    ProblemsFound,
+    ScriptError,
+    StatementError,
+)
+from .files import discover
+from .journal import Journal
+from .model import (
+    FILE_PROBLEMS,
+    Applied,
+    Migration,
+    MigrationStatus,
+    Problem,
+    ProblemKind,
+    Project,
+    Seed,
+    Step,
+    StepResult,
+    directives,
+)
+from .split import line_of
+from .url import DEFAULT_URL, DatabaseURL, parse
+
+Progress = Callable[[StepResult], None]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    dialect: str
+    current: int | None
+    migrations: list[MigrationStatus]
+
+    def as_json(self) -> dict:
+        return {"dialect": self.dialect, "current": self.current,
+                "migrations": [m.as_json() for m in self.migrations]}
+
+
+def resolve_url(url: str | None) -> DatabaseURL:
+    """--url, else $DATABASE_URL, else the embedded SQLite default."""
+    return parse(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+
+
+class Migrator:
+    """One database and one project directory.
+
+    Use `async with Migrator.connect(url, project_dir) as m:`; read-only commands pass
+    `read_only=True`, which never creates a SQLite file or the journal.
+    """
+
+    def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
+                 read_only: bool, on_progress: Progress | None):
+        from . import __version__
+        self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
+        self.journal = Journal(db, __version__)
+        self.read_only = read_only
+        self.on_progress = on_progress or (lambda result: None)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
+                      lock_wait: float = 30.0, read_only: bool = False,
+                      on_progress: Progress | None = None) -> AsyncIterator["Migrator"]:
+        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
+        project_dir = Path(project_dir)
+        project = discover(project_dir, parsed.dialect)
+        file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
+        if file_problems and not read_only:
+            raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
+        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only)
+        try:
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress)
+        except ConnectionLost as exc:
+            raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
+                                "rolled back by the server, the journal shows what was committed") from None
+        except StatementError as exc:  # a journal query failed: not the user's SQL
+            raise DatabaseError(f"the runner's own query failed: {exc.message}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await db.close()
+
+    # -- read-only ---------------------------------------------------------------------------
+
+    async def applied(self) -> list[Applied]:
+        return await self.journal.applied()
+
+    async def status(self) -> StatusReport:
+        """Every known version with its state. Read-only."""
+        applied = await self.applied()
+        return StatusReport(self.url.dialect, plan.current_version(applied),
+                            plan.statuses(self.project.migrations, applied))
+
+    async def verify(self, *, strict: bool = False) -> list[Problem]:
+        """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
+        return plan.verify(self.project, await self.applied(), strict=strict)
+
+    async def events(self, limit: int = 1000) -> list[dict]:
+        return await self.journal.events(limit)
+
+    async def plan_up(self, to: int | None = None) -> list[Migration]:
+        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only."""
+        applied = await self.applied()
+        self._refuse_if_blocked(applied)
+        return plan.plan_up(self.project.migrations, applied, to)
+
+    async def plan_down(self, count: int | None = None, *, to: int | None = None,
+                        everything: bool = False) -> list[Step]:
+        """What `down` would roll back, newest first, with the SQL it would run. Read-only."""
+        return plan.plan_down(self.project.migrations, await self.applied(), count=count, to=to,
+                              everything=everything)
+
+    # -- changing the database -------------------------------------------------------------------
+
+    async def up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
+        async with self._run_lock():
+            await self._ensure_journal()
+            todo = await self.plan_up(to)
+            if single_transaction:
+                return await self._apply_all_at_once(todo)
+            return await self._each(todo, self._apply)
+
+    async def down(self, count: int | None = None, *, to: int | None = None,
+                   everything: bool = False) -> list[StepResult]:
+        async with self._run_lock():
+            await self._ensure_journal()
+            return await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+
+    async def redo(self) -> list[StepResult]:
+        """Roll back the newest migration and apply it again (its file may have been edited)."""
+        async with self._run_lock():
+            await self._ensure_journal()
+            applied = await self.applied()
+            newest = plan.current_version(applied)
+            if newest is None:
+                raise MigratorError("nothing to redo: no migration is applied")
+            # Editing the newest migration and redoing it is the point; other problems still block.
+            self._refuse_if_blocked(applied, allow_modified=newest)
+            migration = self.project.by_version().get(newest)
+            if migration is None:
+                raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
+            steps = plan.plan_down(self.project.migrations, applied, count=1)
+            return await self._each(steps, self._roll_back) + await self._each([migration], self._apply)
+
+    async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
+        seeds = self._select_seeds(names or [])
+        async with self._run_lock():
+            await self._ensure_journal()
+            applied = await self.applied()
+            self._refuse_if_blocked(applied)
+            pending = plan.plan_up(self.project.migrations, applied)
+            if pending:
+                raise ProblemsFound(
+                    [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
+                    f"{len(pending)} migration(s) pending; run `up` before seeding:")
+            return await self._each(seeds, lambda s: self._seed(s, scale))
+
+    async def baseline(self, version: int) -> list[StepResult]:
+        """Record every migration up to `version` as applied without running it."""
+        async with self._run_lock():
+            await self._ensure_journal()
+            applied = await self.applied()
+            if applied:
+                raise MigratorError(f"baseline refuses: the journal already records {len(applied)} migration(s); "
+                                    "baseline is for adopting a database the runner has never touched")
+            if version not in self.project.by_version():
+                raise ConfigError(f"baseline {version}: no migration in sql/ has version {version}")
+            todo = [m for m in self.project.migrations if m.version <= version]
+            async with self.db.transaction(check=False):
+                for m in todo:
+                    await self.journal.record(m, 0)
+                    await self.journal.event("baseline", version=m.version, name=m.name, checksum=m.up.checksum,
+                                             duration_ms=0, message="recorded as applied without running it")
+            results = [StepResult("baseline", m.version, m.name, 0, m.up.display_path) for m in todo]
+            for r in results:
+                self.on_progress(r)
+            return results
+
+    async def repair(self) -> list[str]:
+        """Accept today's files: re-record changed checksums and clear failed no-transaction runs.
+
+        Returns one sentence per change; each is also written to the event log.
+        """
+        changes: list[str] = []
+        async with self._run_lock():
+            await self._ensure_journal()
+            files = self.project.by_version()
+            async with self.db.transaction(check=False):
+                for a in await self.applied():
+                    label = f"{a.version:04d}_{a.name}"
+                    m = files.get(a.version)
+                    if a.failed:
+                        await self.journal.remove(a.version)
+                        change = f"{label}: cleared the failed run; `up` will run it again"
+                    elif m is None:
+                        continue  # nothing on disk to accept; `verify` keeps reporting it
+                    elif m.up.checksum != a.checksum or (m.rollback and m.rollback.checksum != a.rollback_checksum):
+                        await self.journal.update_checksums(m, keep_rollback=(a.rollback_sql, a.rollback_checksum))
+                        change = f"{label}: recorded the checksum of today's files ({m.up.checksum[:12]})"
+                    else:
+                        continue
+                    await self.journal.event("repair", version=a.version, name=a.name,
+                                             checksum=m.up.checksum if m else a.checksum, message=change)
+                    changes.append(change)
+        return changes
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _run_lock(self):
+        if self.read_only:
+            raise ConfigError("this Migrator was opened read-only")
+        await self.db.lock()
+        try:
+            yield
+        finally:
+            await self.db.unlock()
+
+    async def _ensure_journal(self) -> None:
+        if not await self.journal.exists():
+            await self.journal.create()
+
+    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
+        problems = [p for p in plan.blocking(plan.verify(self.project, applied))
+                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)]
+        if problems:
+            raise ProblemsFound(problems, "refusing to change the database until these are resolved "
+                                          "(see `verify`):")
+
+    async def _each(self, items, run: Callable[[object], Awaitable[StepResult | None]]) -> list[StepResult]:
+        """Run steps in order; on failure the error carries what was completed before it."""
+        done: list[StepResult] = []
+        try:
+            for item in items:
+                result = await run(item)
+                if result is not None:  # None: another runner did it while we waited for the lock
+                    done.append(result)
+                    self.on_progress(result)
+        except MigratorError as exc:
+            exc.done = done
+            raise
+        return done
+
+    def _select_seeds(self, names: list[str]) -> list[Seed]:
+        if not names:
+            return self.project.seeds
+        chosen = []
+        for wanted in names:
+            match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
+            if not match:
+                known = ", ".join(s.name for s in self.project.seeds) or "none"
+                raise ConfigError(f"no seed named {wanted!r} in seeds/ (known: {known})")
+            chosen.extend(s for s in match if s not in chosen)
+        return sorted(chosen, key=lambda s: s.version)
+
+    async def _run_script(self, sql: str, display_path: str, *, base: int = 0, full: str | None = None) -> None:
+        """Run SQL from a file; a failure becomes a ScriptError naming the file and line."""
+        try:
+            await self.db.execute_script(sql)
+        except StatementError as exc:
+            offset = None if exc.offset is None else base + exc.offset
+            line = line_of(full if full is not None else sql, offset if offset is not None else (base or None))
+            raise ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint) from None
+
+    async def _log_failure(self, action: str, version: int, name: str, checksum: str | None,
+                           err: MigratorError) -> None:
+        # Its own autocommit statement: the failed step's transaction has been rolled back.
+        with contextlib.suppress(Exception):
+            await self.journal.event(action, version=version, name=name, checksum=checksum, success=False,
+                                     message=err.message)
+
+    async def _in_transaction(self, action: str, version: int, name: str, checksum: str | None,
+                              sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
+                              record: Callable[[int], Awaitable[None]],
+                              prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
+        """The heart of the runner: one step's SQL and its journal change in one transaction."""
+        start = time.perf_counter()
+        try:
+            async with self.db.transaction():
+                # Re-read the journal inside the lock: another runner may have done this step already.
+                if await already_done():
+                    return None
+                if prepare:
+                    await prepare()
+                await self._run_script(sql, display_path)
+                duration_ms = _ms(start)
+                await record(duration_ms)
+                await self.journal.event(action, version=version, name=name, checksum=checksum,
+                                         duration_ms=duration_ms, message=display_path)
+        except StatementError as exc:  # raised at commit: SQLite's foreign_key_check, deferred constraints
+            err = ScriptError(display_path, None, exc.message, detail=exc.detail, hint=exc.hint)
+            await self._log_failure(action, version, name, checksum, err)
+            raise err from None
+        except ScriptError as err:
+            await self._log_failure(action, version, name, checksum, err)
+            raise
+        return StepResult(action, version, name, duration_ms, display_path)
+
+    async def _outside_transaction(self, action: str, version: int, name: str, checksum: str | None,
+                                   sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
+                                   mark_started: Callable[[], Awaitable[None]],
+                                   mark_finished: Callable[[int], Awaitable[None]]) -> StepResult | None:
+        """A `-- runner: no-transaction` file: statement by statement, marked failed until it completes.
+
+        A crash or an error part-way leaves the journal row marked failed, which blocks `up`
+        until a person has looked and run `repair`.
+        """
+        try:
+            statements = self.db.split(sql)
+        except StatementError as exc:
+            raise ScriptError(display_path, line_of(sql, exc.offset), exc.message) from None
+        async with self.db.transaction(check=False):
+            if await already_done():
+                return None
+            await mark_started()
+        start = time.perf_counter()
+        for number, statement in enumerate(statements, 1):
+            try:
+                await self._run_script(statement.sql, display_path, base=statement.offset, full=sql)
+            except ScriptError as err:
+                err.message += (f"\nthis file runs outside a transaction: {number - 1} of {len(statements)} "
+                                "statements completed and stay; it is marked failed until you fix the database "
+                                "and run `repair`")
+                await self._log_failure(action, version, name, checksum, err)
+                raise
+        duration_ms = _ms(start)
+        async with self.db.transaction(check=False):
+            await mark_finished(duration_ms)
+            await self.journal.event(action, version=version, name=name, checksum=checksum,
+                                     duration_ms=duration_ms, message=display_path)
+        return StepResult(action, version, name, duration_ms, display_path)
+
+    async def _apply(self, m: Migration) -> StepResult | None:
+        async def already_done() -> bool:
+            return await self.journal.is_recorded(m.version)
+
+        common = dict(already_done=already_done)
+        if m.up.no_transaction:
+            return await self._outside_transaction(
+                "up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path, **common,
+                mark_started=lambda: self.journal.record(m, 0, failed=True),
+                mark_finished=lambda ms: self.journal.mark_done(m.version, ms))
+        return await self._in_transaction("up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path,
+                                          **common, record=lambda ms: self.journal.record(m, ms))
+
+    async def _roll_back(self, step: Step) -> StepResult | None:
+        async def already_done() -> bool:
+            return not await self.journal.is_recorded(step.version)
+
+        display = step.source
+        if step.source == "journal":
+            display = f"rollbacks/{step.version:04d}_{step.name}.sql (copy stored in the journal)"
+        checksum = step.migration.up.checksum if step.migration else None
+        if "no-transaction" in directives(step.sql):
+            return await self._outside_transaction(
+                "down", step.version, step.name, checksum, step.sql, display, already_done=already_done,
+                mark_started=lambda: self.journal.mark_failed(step.version),
+                mark_finished=lambda ms: self.journal.remove(step.version))
+        return await self._in_transaction("down", step.version, step.name, checksum, step.sql, display,
+                                          already_done=already_done,
+                                          record=lambda ms: self.journal.remove(step.version))
+
+    async def _seed(self, seed: Seed, scale: int) -> StepResult:
+        async def never_done() -> bool:
+            return False  # seeds are written to be re-run
+
+        result = await self._in_transaction(
+            "seed", seed.version, seed.name, seed.script.checksum, seed.script.sql, seed.script.display_path,
+            already_done=never_done,
+            # the seed's one parameter, as a temporary table `runner_seed(scale)` it can select from
+            prepare=lambda: self.journal.seed_params(scale),
+            record=lambda ms: self.journal.drop_seed_params())
+        assert result is not None
+        return result
+
+    async def _apply_all_at_once(self, todo: list[Migration]) -> list[StepResult]:
+        """--single-transaction: every pending migration in one transaction, all or nothing."""
+        outside = [m.label for m in todo if m.up.no_transaction]
+        if outside:
+            raise ConfigError(f"--single-transaction cannot include no-transaction migrations: {', '.join(outside)}")
+        results: list[StepResult] = []
+        current: Migration | None = None
+        try:
+            async with self.db.transaction():
+                for current in todo:
+                    if await self.journal.is_recorded(current.version):
+                        continue
+                    start = time.perf_counter()
+                    await self._run_script(current.up.sql, current.up.display_path)
+                    duration_ms = _ms(start)
+                    await self.journal.record(current, duration_ms)
+                    await self.journal.event("up", version=current.version, name=current.name,
+                                             checksum=current.up.checksum, duration_ms=duration_ms,
+                                             message=f"{current.up.display_path} (single transaction)")
+                    results.append(StepResult("up", current.version, current.name, duration_ms,
+                                              current.up.display_path))
+        except StatementError as exc:
+            raise ScriptError("(commit)", None, exc.message, detail=exc.detail, hint=exc.hint) from None
+        except ScriptError as err:
+            err.message += "\n--single-transaction: every migration of this run was rolled back"
+            if current is not None:
+                await self._log_failure("up", current.version, current.name, current.up.checksum, err)
+            raise
+        for r in results:
+            self.on_progress(r)
+        return results
+
+
+def _ms(start: float) -> int:
+    return int(round((time.perf_counter() - start) * 1000))
+
+
+def scaffold(project_dir: str | Path, name: str) -> tuple[Path, Path]:
+    """`new`: the next-numbered pair of files, as wide as the existing versions (4 by default)."""
+    import re
+
+    from .files import FILE_NAME
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ConfigError(f"migration name {name!r} may only contain letters, digits, '_' and '-'")
+    project_dir = Path(project_dir)
+    existing = [m for p in (project_dir / "sql").glob("*.sql") if (m := FILE_NAME.match(p.name))]
+    width = max((len(m["version"]) for m in existing), default=4)
+    version = max((int(m["version"]) for m in existing), default=-1) + 1
+    stem = f"{version:0{width}d}_{name}"
+    up, down = project_dir / "sql" / f"{stem}.sql", project_dir / "rollbacks" / f"{stem}.sql"
+    for path in (up, down):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    up.write_text(f"-- {stem}: write the change here.\n", encoding="utf-8")
+    down.write_text(f"-- Rollback of {stem}: undo exactly what sql/{stem}.sql does.\n", encoding="utf-8")
+    return up, down

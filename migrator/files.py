@@ -1,0 +1,135 @@
+"""Discovery of sql/, rollbacks/ and seeds/ under the project directory.
+
+Reads files and hashes them once; reports bad names, duplicate versions and orphan
+rollbacks as problems rather than raising, so `verify` can list them all.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+from .model import Migration, Problem, ProblemKind, Project, Script, Seed
+
+DIALECTS = ("sqlite", "postgres")
+FILE_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[A-Za-z0-9_-]+)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
+
+
+def normalise(raw: bytes) -> str:
+    """The text a checksum is taken of: UTF-8 without BOM, CRLF and CR turned into LF."""
+    text = raw.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_script(path: Path, project_dir: Path) -> Script:
+    try:
+        text = normalise(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{_display(path, project_dir)}: not UTF-8 text ({exc.reason})") from None
+    return Script(path=path, sql=text, checksum=checksum(text), display_path=_display(path, project_dir))
+
+
+def _display(path: Path, project_dir: Path) -> str:
+    try:
+        return path.relative_to(project_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: int
+    name: str
+    dialect: str | None
+    path: Path
+
+
+def _scan(folder: Path, project_dir: Path, problems: list[Problem]) -> list[_Entry]:
+    entries: list[_Entry] = []
+    if not folder.is_dir():
+        return entries
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or not path.name.endswith(".sql"):
+            continue  # sub-folders (sql/repeatable/) and notes are not numbered migrations
+        match = FILE_NAME.match(path.name)
+        if not match:
+            problems.append(Problem(
+                ProblemKind.BAD_NAME,
+                f"{_display(path, project_dir)}: name must be <version>_<name>.sql "
+                "(digits, underscore, letters/digits/_/-, optional .sqlite or .postgres)",
+            ))
+            continue
+        entries.append(_Entry(int(match["version"]), match["name"], match["dialect"], path))
+    return entries
+
+
+def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Problem]) -> dict[int, _Entry]:
+    """One entry per version for `dialect`: its variant if there is one, else the plain file."""
+    names: dict[int, set[str]] = {}
+    for e in entries:
+        names.setdefault(e.version, set()).add(e.name)
+    chosen: dict[int, _Entry] = {}
+    for version, found in names.items():
+        if len(found) > 1:
+            problems.append(Problem(
+                ProblemKind.DUPLICATE,
+                f"{folder}/: version {version} is used by more than one name: {', '.join(sorted(found))}",
+                version,
+            ))
+            continue
+        candidates = [e for e in entries if e.version == version]
+        variant = [e for e in candidates if e.dialect == dialect]
+        plain = [e for e in candidates if e.dialect is None]
+        pick = variant or plain
+        if len(pick) > 1:  # 0003_x.sql and 00003_x.sql: same version, same name
+            problems.append(Problem(
+                ProblemKind.DUPLICATE,
+                f"{folder}/: version {version} has several files: {', '.join(p.path.name for p in pick)}",
+                version,
+            ))
+            continue
+        if pick:
+            chosen[version] = pick[0]
+    return chosen
+
+
+def discover(project_dir: Path, dialect: str) -> Project:
+    """Read the project's files for `dialect`; problems are collected, never raised."""
+    assert dialect in DIALECTS
+    project_dir = Path(project_dir)
+    problems: list[Problem] = []
+    ups = _scan(project_dir / "sql", project_dir, problems)
+    downs = _scan(project_dir / "rollbacks", project_dir, problems)
+    seed_entries = _scan(project_dir / "seeds", project_dir, problems)
+
+    up_by_version = _select(ups, dialect, "sql", problems)
+    down_by_version = _select(downs, dialect, "rollbacks", problems)
+    up_names = {(e.version, e.name) for e in ups}
+    for e in downs:
+        if (e.version, e.name) not in up_names:
+            problems.append(Problem(
+                ProblemKind.ORPHAN_ROLLBACK,
+                f"{_display(e.path, project_dir)}: rollback has no up file sql/{e.path.name}",
+                e.version,
+            ))
+
+    migrations = []
+    for version in sorted(up_by_version):
+        up = up_by_version[version]
+        down = down_by_version.get(version)
+        rollback = read_script(down.path, project_dir) if down and down.name == up.name else None
+        migrations.append(Migration(version, up.name, read_script(up.path, project_dir), rollback))
+
+    seeds = [
+        Seed(e.version, e.name, read_script(e.path, project_dir))
+        for _, e in sorted(_select(seed_entries, dialect, "seeds", problems).items())
+    ]
+    return Project(migrations=migrations, seeds=seeds, problems=problems)

@@ -1,0 +1,231 @@
+"""SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
+
+Usage:
+  runner.py up [--to=<version>] [--dry-run] [--single-transaction] [options]
+  runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
+  runner.py redo [options]
+  runner.py status [--json] [options]
+  runner.py verify [--strict] [options]
+  runner.py new <name> [options]
+  runner.py seed [<name>...] [--scale=<n>] [options]
+  runner.py baseline <version> [options]
+  runner.py repair [options]
+  runner.py (-h | --help)
+  runner.py --version
+
+Options:
+  --url=<url>             Database URL; else $DATABASE_URL, else file:./dev.db (SQLite).
+  --dir=<path>            Project directory holding sql/, rollbacks/ and seeds/ [default: .]
+  --lock-wait=<seconds>   How long to wait for another runner's lock before exit 4 [default: 30]
+  --to=<version>          up: stop after this version; down: leave this version and older applied.
+  --all                   down: roll back every applied migration.
+  --dry-run               Print the SQL that would run, in order, and change nothing.
+  --single-transaction    up: all pending migrations in one transaction, all or nothing.
+  --json                  status: one JSON document on stdout.
+  --strict                verify: pending migrations are problems too (is the database fully migrated?).
+  --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  -h --help               Show this help.
+  --version               Show the runner's version.
+
+Exit status: 0 success; 1 a migration or seed failed; 2 usage or configuration error;
+3 verify found problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+Progress goes to stderr, results to stdout.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from docopt import DocoptExit, docopt
+
+EXIT_USAGE = 2
+
+
+class Output:
+    """The one place anything is printed, so a password can never slip through."""
+
+    def __init__(self, password: str | None = None):
+        self.password = password
+
+    def _clean(self, text: str) -> str:
+        from migrator.url import redact
+        return redact(text, self.password)
+
+    def result(self, text: str = "") -> None:
+        print(self._clean(text), file=sys.stdout, flush=True)
+
+    def progress(self, text: str) -> None:
+        print(self._clean(text), file=sys.stderr, flush=True)
+
+    def error(self, lines: list[str]) -> None:
+        first, *rest = lines or ["unknown error"]
+        self.progress(f"error: {first}")
+        for line in rest:
+            self.progress(line)
+
+
+def _int(args: dict, key: str, what: str) -> int | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        from migrator.errors import ConfigError
+        raise ConfigError(f"{what} must be a whole number, not {value!r}") from None
+
+
+def _float(args: dict, key: str, what: str) -> float:
+    try:
+        value = float(args[key])
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from migrator.errors import ConfigError
+        raise ConfigError(f"{what} must be a number of seconds, not {args[key]!r}")
+    return value
+
+
+def _progress_line(result) -> str:
+    verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined"}[result.action]
+    text = f"{verb} {result.version:04d}_{result.name} ({result.duration_ms} ms)"
+    if result.action == "down" and result.source:
+        text += f" using {result.source}" if "journal" not in result.source else " using the copy stored in the journal"
+    return text
+
+
+async def run(args: dict, out: Output) -> int:
+    from migrator import Migrator, ProblemsFound
+    from migrator.engine import resolve_url, scaffold
+
+    if args["new"]:
+        up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
+        out.result(str(up))
+        out.result(str(down))
+        return 0
+
+    url = resolve_url(args["--url"])
+    out.password = url.password
+    lock_wait = _float(args, "--lock-wait", "--lock-wait")
+    read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
+    on_progress = (lambda r: out.progress(_progress_line(r)))
+
+    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=read_only,
+                                on_progress=on_progress) as m:
+        if args["status"]:
+            report = await m.status()
+            if args["--json"]:
+                out.result(json.dumps(report.as_json(), indent=2))
+            else:
+                _print_status(out, url.display, report)
+            return 0
+
+        if args["verify"]:
+            problems = await m.verify(strict=args["--strict"])
+            if problems:
+                raise ProblemsFound(problems, f"verify found {len(problems)} problem(s):")
+            out.result(f"ok: {len(m.project.migrations)} migration(s), no problems")
+            return 0
+
+        if args["up"]:
+            to = _int(args, "--to", "--to")
+            if args["--dry-run"]:
+                todo = await m.plan_up(to)
+                for mig in todo:
+                    out.result(f"-- {mig.label} ({mig.up.display_path})")
+                    out.result(mig.up.sql.rstrip("\n") + "\n")
+                out.progress(f"dry run: {len(todo)} migration(s) would be applied; nothing was changed")
+                return 0
+            done = await m.up(to, single_transaction=args["--single-transaction"])
+            report = await m.status()
+            where = f"{report.current:04d}" if report.current is not None else "none"
+            out.result(f"applied {len(done)} migration(s); database at version {where}" if done
+                       else f"nothing to apply; database at version {where}")
+            return 0
+
+        if args["down"]:
+            count = _int(args, "<count>", "<count>")
+            to = _int(args, "--to", "--to")
+            if args["--dry-run"]:
+                steps = await m.plan_down(count, to=to, everything=args["--all"])
+                for step in steps:
+                    source = "the copy stored in the journal" if step.source == "journal" else step.source
+                    out.result(f"-- roll back {step.version:04d}_{step.name} (from {source})")
+                    out.result(step.sql.rstrip("\n") + "\n")
+                out.progress(f"dry run: {len(steps)} migration(s) would be rolled back; nothing was changed")
+                return 0
+            done = await m.down(count, to=to, everything=args["--all"])
+            report = await m.status()
+            where = f"{report.current:04d}" if report.current is not None else "none"
+            out.result(f"rolled back {len(done)} migration(s); database at version {where}")
+            return 0
+
+        if args["redo"]:
+            done = await m.redo()
+            out.result(f"redid {done[-1].version:04d}_{done[-1].name}")
+            return 0
+
+        if args["seed"]:
+            scale = _int(args, "--scale", "--scale")
+            done = await m.seed(args["<name>"], scale=scale)
+            out.result(f"ran {len(done)} seed file(s)")
+            return 0
+
+        if args["baseline"]:
+            version = _int(args, "<version>", "<version>")
+            done = await m.baseline(version)
+            out.result(f"recorded {len(done)} migration(s) up to {version:04d} as applied without running them")
+            return 0
+
+        if args["repair"]:
+            changes = await m.repair()
+            for change in changes:
+                out.result(change)
+            if not changes:
+                out.result("nothing to repair")
+            return 0
+    raise AssertionError("unhandled command")
+
+
+def _print_status(out: Output, display_url: str, report) -> None:
+    out.result(f"database: {display_url} ({report.dialect})")
+    rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION")]
+    for s in report.migrations:
+        rows.append((f"{s.version:04d}", s.name, s.state.value.upper() if s.state.value in ("modified", "missing",
+                     "failed") else s.state.value, s.applied_at or "-",
+                     f"{s.duration_ms} ms" if s.duration_ms is not None else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        out.result("  ".join(cell.ljust(widths[i]) if i < 4 else cell.rjust(widths[i]) for i, cell in enumerate(r))
+                   .rstrip())
+    counts: dict[str, int] = {}
+    for s in report.migrations:
+        counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    current = f"{report.current:04d}" if report.current is not None else "none"
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations"
+    out.result(f"current version: {current} ({summary})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from migrator import __version__
+
+    out = Output()
+    try:
+        args = docopt(__doc__, argv=argv, version=__version__)
+    except DocoptExit as exc:
+        out.error(["invalid command line; see --help", str(exc).strip()])
+        return EXIT_USAGE
+    from migrator.errors import MigratorError
+    try:
+        return asyncio.run(run(args, out))
+    except MigratorError as exc:
+        out.error(exc.lines())
+        return exc.exit_code
+    except KeyboardInterrupt:
+        out.error(["interrupted; the step in progress was rolled back"])
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
