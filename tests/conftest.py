@@ -1,0 +1,282 @@
+"""Real databases for every test: a SQLite file, and a fresh PostgreSQL database per test.
+
+PostgreSQL comes from $TEST_DATABASE_URL if set, else the local server on 127.0.0.1:5432,
+else a throwaway cluster started with initdb/pg_ctl, else the run fails saying what to install.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "runner.py"
+BACKENDS = ["sqlite", "asyncpg", "psycopg"]
+
+
+# -- PostgreSQL server -----------------------------------------------------------------------------
+
+def _can_connect(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(tool: str) -> str | None:
+    found = shutil.which(tool)
+    if found:
+        return found
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / tool).exists():
+            return str(folder / tool)
+    return None
+
+
+class ThrowawayCluster:
+    """A PostgreSQL cluster of our own in a temporary folder, on a free port, trust auth."""
+
+    def __init__(self):
+        initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not initdb or not self.pg_ctl:
+            raise RuntimeError("no PostgreSQL server is reachable and initdb/pg_ctl are not installed")
+        self.dir = Path(tempfile.mkdtemp(prefix="runner-pg-"))
+        self.port = _free_port()
+        self.data = self.dir / "data"
+        run_as = _unprivileged_prefix(self.dir)
+        subprocess.run(run_as + [initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       check=True, capture_output=True)
+        self._run_as = run_as
+        self.start()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(self._run_as + [self.pg_ctl, "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
+                                       "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+                                       *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self) -> None:
+        self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _unprivileged_prefix(folder: Path) -> list[str]:
+    """initdb refuses to run as root: run it as the owner of the postgres install, or nobody."""
+    if os.geteuid() != 0:
+        return []
+    for user in ("postgres", "nobody"):
+        try:
+            import pwd
+            pwd.getpwnam(user)
+        except KeyError:
+            continue
+        shutil.chown(folder, user)
+        return ["runuser", "-u", user, "--"]
+    raise RuntimeError("running as root and no unprivileged user to run initdb as")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """A URL of a PostgreSQL database we may create and drop databases from."""
+    explicit = os.environ.get("TEST_DATABASE_URL")
+    if explicit:
+        if not _can_connect(explicit):
+            pytest.fail(f"TEST_DATABASE_URL is set but no server answers there")
+        yield explicit
+        return
+    local = "postgresql://postgres@127.0.0.1:5432/postgres"
+    if _can_connect(local):
+        yield local
+        return
+    try:
+        cluster = ThrowawayCluster()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        pytest.fail(f"PostgreSQL is needed for these tests ({exc}). Set TEST_DATABASE_URL, start a local server "
+                    "on 127.0.0.1:5432, or install the server (Debian: apt-get install postgresql).")
+    yield cluster.url
+    cluster.stop()
+
+
+def _with_database(admin_url: str, name: str) -> str:
+    base, _, _ = admin_url.rpartition("/")
+    query = ""
+    if "?" in admin_url:
+        query = "?" + admin_url.split("?", 1)[1]
+    return f"{base}/{name}{query}"
+
+
+@pytest.fixture
+def pg_database(pg_admin_url):
+    """A fresh, empty PostgreSQL database for one test; yields its plain postgresql:// URL."""
+    name = f"runner_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- the backend fixture ---------------------------------------------------------------------------
+
+@dataclass
+class Backend:
+    """One database under test: its runner URL and a plain way to look inside it."""
+
+    name: str  # sqlite | asyncpg | psycopg
+    url: str
+    sqlite_path: Path | None = None
+    plain_url: str | None = None  # libpq URL for the PostgreSQL backends
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.name == "sqlite" else "postgres"
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Run one statement in autocommit and return its rows (an empty list if it returns none)."""
+        if self.sqlite_path is not None:
+            conn = sqlite3.connect(self.sqlite_path)
+            try:
+                cursor = conn.execute(sql, params)
+                rows = cursor.fetchall()
+                conn.commit()
+                return rows
+            finally:
+                conn.close()
+        with psycopg.connect(self.plain_url, autocommit=True) as conn:
+            cursor = conn.execute(sql.replace("?", "%s"), params)
+            return cursor.fetchall() if cursor.description else []
+
+    def tables(self) -> set[str]:
+        if self.sqlite_path is not None:
+            if not self.sqlite_path.exists():
+                return set()
+            return {r[0] for r in self.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        return {r[0] for r in self.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    def journal(self) -> list[tuple]:
+        """(version, name, failed) of every journal row."""
+        if "schema_journal" not in self.tables():
+            return []
+        return [(v, n, bool(f)) for v, n, f in self.query(
+            "SELECT version, name, failed FROM schema_journal ORDER BY version")]
+
+    def events(self) -> list[tuple]:
+        """(action, version, success) of every event, oldest first."""
+        if "schema_journal_events" not in self.tables():
+            return []
+        return [(a, v, bool(s)) for a, v, s in self.query(
+            "SELECT action, version, success FROM schema_journal_events ORDER BY id")]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path) -> Backend:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        return Backend("sqlite", f"file:{path}", sqlite_path=path)
+    plain = request.getfixturevalue("pg_database")
+    scheme = "postgresql" if request.param == "asyncpg" else "postgresql+psycopg"
+    return Backend(request.param, plain.replace("postgresql://", f"{scheme}://", 1), plain_url=plain)
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path) -> Backend:
+    path = tmp_path / "test.db"
+    return Backend("sqlite", f"file:{path}", sqlite_path=path)
+
+
+@pytest.fixture(params=["asyncpg", "psycopg"])
+def pg_backend(request, pg_database) -> Backend:
+    scheme = "postgresql" if request.param == "asyncpg" else "postgresql+psycopg"
+    return Backend(request.param, pg_database.replace("postgresql://", f"{scheme}://", 1), plain_url=pg_database)
+
+
+# -- projects and the command line -----------------------------------------------------------------
+
+class Project:
+    """A project directory with sql/, rollbacks/ and seeds/, written by the test."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        for folder in ("sql", "rollbacks", "seeds"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+
+    def write(self, relative: str, text: str, *, newline: str = "\n") -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(textwrap.dedent(text).lstrip("\n").replace("\n", newline).encode("utf-8"))
+        return path
+
+    def migration(self, stem: str, up: str, down: str | None = None) -> None:
+        self.write(f"sql/{stem}.sql", up)
+        if down is not None:
+            self.write(f"rollbacks/{stem}.sql", down)
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return Project(tmp_path / "project")
+
+
+def runner_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RUNNER_LOG_FILE")}
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, backend: Backend | None = None, project: Project | None = None,
+            env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `python runner.py ARGS` the way a user would, in the project directory."""
+    command = [sys.executable, str(RUNNER), *args]
+    if backend is not None:
+        command += ["--url", backend.url]
+    return subprocess.run(command, cwd=project.root if project else None, env=env or runner_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_cli(*args: str, backend: Backend, project: Project, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(RUNNER), *args, "--url", backend.url], cwd=project.root,
+                            env=env or runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(condition, *, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll `condition` until it is true; an event to wait for, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def cli(project, backend):
+    """`cli("up")` runs the runner against this test's backend and project."""
+    def call(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        return run_cli(*args, backend=backend, project=project, **kwargs)
+    return call
