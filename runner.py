@@ -10,6 +10,11 @@ Usage:
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
   runner.py repair [options]
+  runner.py fleet up --targets=<file> [--to=<version>] [--json] [options]
+  runner.py fleet down [<count>] --targets=<file> [--to=<version>] [--json] [options]
+  runner.py fleet status --targets=<file> [--json] [options]
+  runner.py fleet verify --targets=<file> [--strict] [--json] [options]
+  runner.py fleet seed [<name>...] --targets=<file> [--scale=<n>] [--json] [options]
   runner.py (-h | --help)
   runner.py --version
 
@@ -21,14 +26,24 @@ Options:
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
-  --json                  status: one JSON document on stdout.
+  --json                  status, fleet: one JSON document on stdout.
   --strict                verify: pending migrations are problems too (is the database fully migrated?).
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
   -h --help               Show this help.
   --version               Show the runner's version.
 
+Fleet options (the same command on every database of a targets file):
+  --targets=<file>        Lines of `name url`; # comments; ${VAR} is taken from the environment.
+  --parallel=<n>          How many targets run at once, each with its own connection [default: 8]
+  --canary=<k>            Run the first k targets one at a time first; any failure there stops the fleet
+                          [default: 0]
+  --continue-on-error     Keep starting targets after one fails (without it, the first failure stops new
+                          targets; running ones stop after their current migration).
+
 Exit status: 0 success; 1 a migration or seed failed; 2 usage or configuration error;
 3 verify found problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+fleet: 0 every target succeeded; 1 a target failed; 2 configuration; 4 every failure was a lock wait;
+128+N stopped by signal N (SIGINT 130, SIGTERM 143).
 Progress goes to stderr, results to stdout.
 """
 from __future__ import annotations
@@ -98,6 +113,10 @@ def _progress_line(result) -> str:
 async def run(args: dict, out: Output) -> int:
     from migrator import Migrator, ProblemsFound
     from migrator.engine import resolve_url, scaffold
+
+    if args["fleet"]:
+        import fleet_cli
+        return await fleet_cli.run(args, out)
 
     if args["new"]:
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several

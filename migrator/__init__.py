@@ -13,9 +13,10 @@ from .errors import (  # noqa: E402
     MigratorError,
     ProblemsFound,
     ScriptError,
+    Stopped,
 )
 
 __all__ = [
     "Migrator", "StatusReport", "MigratorError", "ConfigError", "ScriptError", "ProblemsFound", "LockTimeout",
-    "DatabaseError", "__version__",
+    "DatabaseError", "Stopped", "__version__",
 ]

@@ -6,6 +6,7 @@ failed step and keeps every earlier one.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -23,6 +24,7 @@ from .errors import (
     ProblemsFound,
     ScriptError,
     StatementError,
+    Stopped,
 )
 from .files import discover
 from .journal import Journal
@@ -65,22 +67,24 @@ class Migrator:
     """One database and one project directory.
 
     Use `async with Migrator.connect(url, project_dir) as m:`; read-only commands pass
-    `read_only=True`, which never creates a SQLite file or the journal.
+    `read_only=True`, which never creates a SQLite file or the journal. `stop`: once that event
+    is set, a run finishes the step in progress and raises `Stopped` before the next one.
     """
 
     def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
-                 read_only: bool, on_progress: Progress | None):
+                 read_only: bool, on_progress: Progress | None, stop: asyncio.Event | None = None):
         from . import __version__
         self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
         self.journal = Journal(db, __version__)
         self.read_only = read_only
         self.on_progress = on_progress or (lambda result: None)
+        self.stop = stop
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
-                      lock_wait: float = 30.0, read_only: bool = False,
-                      on_progress: Progress | None = None) -> AsyncIterator["Migrator"]:
+                      lock_wait: float = 30.0, read_only: bool = False, on_progress: Progress | None = None,
+                      stop: asyncio.Event | None = None) -> AsyncIterator["Migrator"]:
         parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
@@ -89,7 +93,7 @@ class Migrator:
             raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
         db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only)
         try:
-            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress)
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress, stop=stop)
         except ConnectionLost as exc:
             raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
                                 "rolled back by the server, the journal shows what was committed") from None
@@ -248,10 +252,16 @@ class Migrator:
                                           "(see `verify`):")
 
     async def _each(self, items, run: Callable[[object], Awaitable[StepResult | None]]) -> list[StepResult]:
-        """Run steps in order; on failure the error carries what was completed before it."""
+        """Run steps in order; on failure the error carries what was completed before it.
+
+        The stop event is only looked at here, between steps, so a stop never cuts a step's
+        transaction short: the step in progress commits (or rolls back) first.
+        """
         done: list[StepResult] = []
         try:
             for item in items:
+                if self.stop is not None and self.stop.is_set():
+                    raise Stopped(f"stopped before {_label(item)}: asked to stop; every earlier step is complete")
                 result = await run(item)
                 if result is not None:  # None: another runner did it while we waited for the lock
                     done.append(result)
@@ -424,6 +434,10 @@ class Migrator:
         for r in results:
             self.on_progress(r)
         return results
+
+
+def _label(item: Migration | Step | Seed) -> str:
+    return f"{item.version:04d}_{item.name}"
 
 
 def _ms(start: float) -> int:

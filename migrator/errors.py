@@ -66,6 +66,15 @@ class LockTimeout(MigratorError):
     exit_code = 4
 
 
+class Stopped(MigratorError):
+    """The caller's stop event was set: the run stopped between two steps, none half-done.
+
+    `done` holds the steps completed before it (used by `fleet` after a failure or a signal).
+    """
+
+    exit_code = 1
+
+
 class DatabaseError(MigratorError):
     """The database failed outside any script (a dropped connection, a journal query)."""
 

@@ -1,0 +1,283 @@
+"""`runner.py fleet …`: options → `migrator.fleet.run_fleet`, signals, progress on stderr, table or JSON.
+
+Kept apart from runner.py because it is the one command with a live display and signal handling;
+runner.py only dispatches here. Everything printed goes through `redact` with every target's password.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from typing import Callable
+
+from migrator.errors import ConfigError, ProblemsFound
+from migrator.fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
+from migrator.url import redact
+
+COMMANDS = ("up", "down", "status", "verify", "seed")
+VERBS = {"up": "applied", "down": "rolled back", "seed": "seeded"}
+
+
+def _whole(args: dict, key: str, *, minimum: int | None = None) -> int | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or (minimum is not None and number < minimum):
+        floor = f" of at least {minimum}" if minimum is not None else ""
+        raise ConfigError(f"{key} must be a whole number{floor}, not {value!r}")
+    return number
+
+
+def _seconds(args: dict, key: str) -> float:
+    try:
+        value = float(args[key])
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(f"{key} must be a number of seconds, not {args[key]!r}")
+    return value
+
+
+def command_from(args: dict) -> FleetCommand:
+    name = next(c for c in COMMANDS if args.get(c))
+    return FleetCommand(name, to=_whole(args, "--to"), count=_whole(args, "<count>", minimum=0),
+                        strict=bool(args.get("--strict")), seeds=tuple(args.get("<name>") or ()),
+                        scale=_whole(args, "--scale") or 1000)
+
+
+async def run(args: dict, out) -> int:
+    """The whole `fleet` command; `out` is runner.py's Output (result → stdout, progress → stderr)."""
+    if args.get("--url"):
+        raise ConfigError("fleet takes its databases from --targets; --url does not apply")
+    command = command_from(args)
+    parallel = _whole(args, "--parallel", minimum=1)
+    canary = _whole(args, "--canary", minimum=0)
+    lock_wait = _seconds(args, "--lock-wait")
+    targets = read_targets(args["--targets"])
+    check_project(args["--dir"], targets, command)
+
+    secrets = sorted({t.url.password for t in targets if t.url.password}, key=len, reverse=True)
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return redact(text)
+
+    progress = (LiveProgress if sys.stderr.isatty() else PlainProgress)(len(targets), command.name, clean, out)
+    stop = asyncio.Event()
+    start = time.perf_counter()
+    with _stop_on_signals(stop, progress) as received:
+        if canary:
+            progress.note(f"canary: the first {min(canary, len(targets))} target(s) run one at a time first")
+        try:
+            results = await run_fleet(targets, command, project_dir=args["--dir"], parallel=parallel,
+                                      canary=canary, continue_on_error=args["--continue-on-error"],
+                                      lock_wait=lock_wait, stop=stop, on_start=progress.started,
+                                      on_finish=progress.finished)
+        finally:
+            progress.close()
+    elapsed = time.perf_counter() - start
+    signame = signal.Signals(received[0]).name if received else None
+
+    if args["--json"]:
+        out.result(clean(json.dumps(as_json(results, command.name, elapsed, signame), indent=2)))
+    else:
+        for line in table(results, command.name):
+            out.result(clean(line))
+        out.result(clean(summary(results, command.name, elapsed, signame)))
+    if received:
+        return 128 + received[0]
+    return exit_status(results)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event, progress):
+    """SIGINT/SIGTERM once: nothing new starts and running targets stop after their current migration.
+
+    A second signal ends the process at once; an open transaction dies with its connection, so
+    even then no migration is left half-applied.
+    """
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def handle(signum: int) -> None:
+        if received:
+            progress.close()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        received.append(signum)
+        stop.set()
+        progress.note(f"received {signal.Signals(signum).name}: no new target starts; running targets finish "
+                      "their current migration (send it again to stop at once)")
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # Windows, not main thread
+            loop.add_signal_handler(signum, handle, signum)
+            installed.append(signum)
+    try:
+        yield received
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+# -- describing results ----------------------------------------------------------------------------
+
+def _versions(versions: list[int]) -> str:
+    if not versions:
+        return "-"
+    if len(versions) > 2 and all(abs(b - a) == 1 for a, b in zip(versions, versions[1:])):
+        return f"{versions[0]:04d}..{versions[-1]:04d} ({len(versions)})"
+    return ", ".join(f"{v:04d}" for v in versions)
+
+
+def _what(result: TargetResult, command: str) -> str:
+    """The command-specific column: what changed, or what was found."""
+    if command == "status":
+        if result.status is None:
+            return "-"
+        counts: dict[str, int] = {}
+        for m in result.status.migrations:
+            counts[m.state.value] = counts.get(m.state.value, 0) + 1
+        return ", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations"
+    if command == "verify":
+        if result.outcome is Outcome.SKIPPED or (result.error and not result.problems):
+            return "-"
+        return f"{len(result.problems)} problem(s)" if result.problems else "no problems"
+    return _versions([s.version for s in result.steps])
+
+
+def error_text(result: TargetResult) -> str:
+    err = result.error
+    if err is None:
+        return ""
+    if isinstance(err, ProblemsFound) and err.problems:
+        more = f" (+{len(err.problems) - 1} more)" if len(err.problems) > 1 else ""
+        return f"{err.problems[0]}{more}"
+    return err.lines()[0]
+
+
+def _version(result: TargetResult) -> str:
+    if result.outcome is Outcome.SKIPPED:
+        return "-"
+    return f"{result.current:04d}" if result.current is not None else "none"
+
+
+def table(results: list[TargetResult], command: str) -> list[str]:
+    header = {"up": "APPLIED", "down": "ROLLED BACK", "seed": "SEEDED", "status": "STATE", "verify": "PROBLEMS"}
+    rows = [("TARGET", "RESULT", "VERSION", header[command], "DURATION", "ERROR")]
+    for r in results:
+        rows.append((r.target.name, r.outcome.value, _version(r), _what(r, command),
+                     f"{r.duration_ms} ms" if r.duration_ms is not None else "-", error_text(r)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    right = {4}  # durations line up on the right
+    return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                      for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def _counts(results: list[TargetResult]) -> dict[str, int]:
+    counts = {o.value: 0 for o in (Outcome.OK, Outcome.FAILED, Outcome.STOPPED, Outcome.SKIPPED)}
+    for r in results:
+        counts[r.outcome.value] = counts.get(r.outcome.value, 0) + 1
+    return counts
+
+
+def summary(results: list[TargetResult], command: str, elapsed: float, signame: str | None) -> str:
+    counts = ", ".join(f"{n} {what}" for what, n in _counts(results).items() if n)
+    text = f"fleet {command}: {len(results)} target(s) in {elapsed:.1f} s: {counts}"
+    return text + (f" (stopped by {signame})" if signame else "")
+
+
+def as_json(results: list[TargetResult], command: str, elapsed: float, signame: str | None) -> dict:
+    return {"command": command, "targets": len(results), "elapsed_ms": int(round(elapsed * 1000)),
+            "interrupted_by": signame, "summary": _counts(results), "results": [r.as_json() for r in results]}
+
+
+def describe(result: TargetResult, command: str) -> str:
+    """One line for the plain progress stream, e.g. `ok, applied 0001..0003 (3) in 45 ms`."""
+    took = f"in {result.duration_ms} ms"
+    changed = _versions([s.version for s in result.steps])
+    if result.outcome is Outcome.OK:
+        if command not in VERBS:
+            return f"ok, at version {_version(result)}, {_what(result, command)} {took}"
+        if not result.steps:
+            return f"ok, nothing to do, at version {_version(result)} {took}"
+        return f"ok, {VERBS[command]} {changed} {took}"
+    text = f"{result.outcome.value} {took}"
+    if result.steps:
+        text += f" ({VERBS[command]} {changed} first)"
+    return f"{text}: {error_text(result)}" if result.outcome is Outcome.FAILED else text
+
+
+# -- progress on stderr ----------------------------------------------------------------------------
+
+class PlainProgress:
+    """One line per finished target, for logs and CI (stderr is not a terminal)."""
+
+    def __init__(self, total: int, command: str, clean: Callable[[str], str], out):
+        self.total, self.command, self.clean, self.out = total, command, clean, out
+        self.finished_count = 0
+
+    def started(self, result: TargetResult) -> None:
+        pass
+
+    def finished(self, result: TargetResult) -> None:
+        self.finished_count += 1
+        width = len(str(self.total))
+        self.note(f"[{self.finished_count:>{width}}/{self.total}] {result.target.name}: "
+                  f"{describe(result, self.command)}")
+        if result.outcome is Outcome.FAILED and result.error is not None:
+            for line in result.error.lines()[1:]:
+                self.note(f"    {line}")
+
+    def note(self, text: str) -> None:
+        self.out.progress(self.clean(text))
+
+    def close(self) -> None:
+        pass
+
+
+class LiveProgress(PlainProgress):
+    """A live bar on the terminal: targets done / failed / running and the time elapsed (rich)."""
+
+    def __init__(self, total: int, command: str, clean: Callable[[str], str], out):
+        super().__init__(total, command, clean, out)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.failed = self.running = 0
+        self.bar = Progress(SpinnerColumn(), TextColumn(f"fleet {command}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("done, {task.fields[failed]} failed, {task.fields[running]} running"),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("", total=total, failed=0, running=0)
+        self.bar.start()
+        self.closed = False
+
+    def started(self, result: TargetResult) -> None:
+        self.running += 1
+        self.bar.update(self.task, running=self.running)
+
+    def finished(self, result: TargetResult) -> None:
+        self.running -= 1
+        self.failed += result.outcome is Outcome.FAILED
+        self.bar.update(self.task, advance=1, running=self.running, failed=self.failed)
+        if result.outcome is Outcome.FAILED:  # failures scroll above the bar; the table has the rest
+            self.note(f"{result.target.name}: {describe(result, self.command)}")
+
+    def note(self, text: str) -> None:
+        self.bar.console.print(self.clean(text), markup=False, highlight=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.bar.stop()
