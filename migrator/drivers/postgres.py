@@ -14,6 +14,9 @@ from ..journal import queries
 from ..split import Statement, split_postgres
 
 LOCK_NOT_AVAILABLE = "55P03"
+# Sent in front of every script inside a transaction, so that a failure without a position can be
+# located by replaying the script statement by statement from this savepoint.
+SAVEPOINT = "SAVEPOINT runner_script;\n"
 CONNECTION_CLASSES = ("08", "57")  # connection exception, operator intervention (shutdown)
 
 
@@ -23,6 +26,7 @@ class PostgresDriver:
     def __init__(self, lock_wait: float):
         self.lock_wait = lock_wait
         self._locked = False
+        self._in_transaction = False
         q = queries("postgres")
         self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
 
@@ -39,7 +43,38 @@ class PostgresDriver:
     async def execute_script(self, sql: str) -> None:
         # The whole file in one simple-query message: dollar quotes, DO blocks and functions
         # are the server's business, and the error position is an offset into this very text.
-        await self._simple(sql)
+        if not self._in_transaction:
+            await self._simple(sql)
+            return
+        try:
+            await self._simple(SAVEPOINT + sql)
+        except StatementError as exc:
+            if exc.offset is not None:
+                exc.offset = max(0, exc.offset - len(SAVEPOINT))
+                raise
+            raise await self._locate(sql, exc) from None
+
+    async def _locate(self, sql: str, exc: StatementError) -> StatementError:
+        """The server gave no position (e.g. `DROP TABLE missing`): find the failing statement.
+
+        Only on failure, inside the transaction that is about to be rolled back anyway: go back
+        to the savepoint and replay the statements one by one until one fails.
+        """
+        try:
+            statements = split_postgres(sql)
+        except StatementError:
+            return exc
+        if len(statements) == 1:
+            exc.offset = statements[0].offset
+            return exc
+        await self._simple("ROLLBACK TO SAVEPOINT runner_script")
+        for statement in statements:
+            try:
+                await self._simple(statement.sql)
+            except StatementError as again:
+                again.offset = statement.offset + (again.offset or 0)
+                return again
+        return exc  # not reproducible (a timeout, a race): report it without a line
 
     def split(self, sql: str) -> list[Statement]:
         return split_postgres(sql)
@@ -59,12 +94,15 @@ class PostgresDriver:
                                       "(--lock-wait)") from None
                 raise
             await self._simple("SET LOCAL lock_timeout TO DEFAULT")
+            self._in_transaction = True
             yield
             await self._simple("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 await self._simple("ROLLBACK")
             raise
+        finally:
+            self._in_transaction = False
 
     async def lock(self) -> None:
         deadline = time.monotonic() + self.lock_wait
