@@ -23,7 +23,9 @@ class AsyncpgDriver(PostgresDriver):
             conn = await asyncpg.connect(url.target, timeout=10)
         except Exception as exc:  # refused, wrong password, no such database, bad parameter
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
-        return cls(conn, lock_wait)
+        driver = cls(conn, lock_wait)
+        await driver._after_connect()
+        return driver
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, asyncpg.PostgresError):

@@ -28,7 +28,9 @@ class PsycopgDriver(PostgresDriver):
                                                          connect_timeout=10)
         except Exception as exc:
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
-        return cls(conn, lock_wait)
+        driver = cls(conn, lock_wait)
+        await driver._after_connect()
+        return driver
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, psycopg.Error) and exc.sqlstate and not is_connection_state(exc.sqlstate):

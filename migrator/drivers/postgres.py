@@ -30,6 +30,12 @@ class PostgresDriver:
         q = queries("postgres")
         self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
 
+    async def _after_connect(self) -> None:
+        # PostgreSQL 14+: notice within a second when the runner dies mid-statement, so a killed
+        # runner's transaction is rolled back and its locks freed instead of lingering.
+        with contextlib.suppress(StatementError):
+            await self._simple("SET client_connection_check_interval = 1000")
+
     # Subclasses implement these three, raising StatementError or ConnectionLost.
     async def _simple(self, sql: str) -> None:
         raise NotImplementedError
