@@ -262,8 +262,8 @@ class Migrator:
         return done
 
     def _select_seeds(self, names: list[str]) -> list[Seed]:
-        if not names:
-            return self.project.seeds
+        if not names:  # `-- runner: on-demand` seeds (volume data) run only when named
+            return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
             match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]

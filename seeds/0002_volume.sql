@@ -1,3 +1,4 @@
+-- runner: on-demand
 -- 0002_volume (SQLite): load-test data generated inside the database, not row
 -- by row. N borrower users and N loan applications (one each), where N is
 -- the scale column of the one-row temporary table runner_seed that the runner

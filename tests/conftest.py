@@ -170,7 +170,7 @@ class Backend:
             finally:
                 conn.close()
         with psycopg.connect(self.plain_url, autocommit=True) as conn:
-            cursor = conn.execute(sql.replace("?", "%s"), params)
+            cursor = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
             return cursor.fetchall() if cursor.description else []
 
     def tables(self) -> set[str]:
