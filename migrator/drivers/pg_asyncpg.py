@@ -18,13 +18,13 @@ class AsyncpgDriver(PostgresDriver):
         self._converted: dict[str, tuple[str, list[str]]] = {}
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float) -> "AsyncpgDriver":
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, settings: dict[str, str] | None = None) -> "AsyncpgDriver":
         try:
             conn = await asyncpg.connect(url.target, timeout=10)
         except Exception as exc:  # refused, wrong password, no such database, bad parameter
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
         driver = cls(conn, lock_wait)
-        await driver._after_connect()
+        await driver._after_connect(settings or {})
         return driver
 
     def _translate(self, exc: Exception) -> Exception:

@@ -22,14 +22,14 @@ class PsycopgDriver(PostgresDriver):
         self._converted: dict[str, str] = {}
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float) -> "PsycopgDriver":
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, settings: dict[str, str] | None = None) -> "PsycopgDriver":
         try:
             conn = await psycopg.AsyncConnection.connect(url.target, autocommit=True, row_factory=dict_row,
                                                          connect_timeout=10)
         except Exception as exc:
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
         driver = cls(conn, lock_wait)
-        await driver._after_connect()
+        await driver._after_connect(settings or {})
         return driver
 
     def _translate(self, exc: Exception) -> Exception:

@@ -17,7 +17,8 @@ LOCK_NOT_AVAILABLE = "55P03"
 # Sent in front of every script inside a transaction, so that a failure without a position can be
 # located by replaying the script statement by statement from this savepoint.
 SAVEPOINT = "SAVEPOINT runner_script;\n"
-CONNECTION_CLASSES = ("08", "57")  # connection exception, operator intervention (shutdown)
+# connection exceptions, and the shutdowns of class 57 (57014, a cancelled query, is not one)
+CONNECTION_STATES = ("08", "57P")
 
 
 class PostgresDriver:
@@ -27,10 +28,17 @@ class PostgresDriver:
         self.lock_wait = lock_wait
         self._locked = False
         self._in_transaction = False
+        self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
         q = queries("postgres")
         self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
 
-    async def _after_connect(self) -> None:
+    async def _after_connect(self, settings: dict[str, str]) -> None:
+        # Session settings (lock_timeout, statement_timeout) hold for every migration; inside a
+        # migration's transaction lock_timeout is set back to this value after the xact lock
+        # (`SET LOCAL … TO DEFAULT` would not do: it means the server's default, not the session's).
+        self._lock_timeout = settings.get("lock_timeout", self._lock_timeout)
+        if settings:
+            await self._simple("".join(f"SET {name} = '{value}';" for name, value in settings.items()))
         # PostgreSQL 14+: notice within a second when the runner dies mid-statement, so a killed
         # runner's transaction is rolled back and its locks freed instead of lingering.
         with contextlib.suppress(StatementError):
@@ -82,6 +90,10 @@ class PostgresDriver:
                 return again
         return exc  # not reproducible (a timeout, a race): report it without a line
 
+    async def check_integrity(self) -> None:
+        """Check deferred constraints now rather than at commit."""
+        await self._simple("SET CONSTRAINTS ALL IMMEDIATE")
+
     def split(self, sql: str) -> list[Statement]:
         return split_postgres(sql)
 
@@ -99,7 +111,7 @@ class PostgresDriver:
                     raise LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s "
                                       "(--lock-wait)") from None
                 raise
-            await self._simple("SET LOCAL lock_timeout TO DEFAULT")
+            await self._simple(f"SET LOCAL lock_timeout = '{self._lock_timeout}'")
             self._in_transaction = True
             yield
             await self._simple("COMMIT")
@@ -109,6 +121,7 @@ class PostgresDriver:
             raise
         finally:
             self._in_transaction = False
+        self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
 
     async def lock(self) -> None:
         deadline = time.monotonic() + self.lock_wait
@@ -132,4 +145,4 @@ def statement_error(message: str, sqlstate: str | None, position, detail, hint) 
 
 
 def is_connection_state(sqlstate: str | None) -> bool:
-    return bool(sqlstate) and sqlstate[:2] in CONNECTION_CLASSES
+    return bool(sqlstate) and sqlstate.startswith(CONNECTION_STATES)
