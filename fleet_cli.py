@@ -60,7 +60,10 @@ async def run(args: dict, out) -> int:
     command = command_from(args)
     parallel = _whole(args, "--parallel", minimum=1)
     canary = _whole(args, "--canary", minimum=0)
-    lock_wait = _seconds(args, "--lock-wait")
+    connect_options = dict(
+        lock_wait=_seconds(args, "--lock-wait"), lock_timeout=_seconds(args, "--lock-timeout"),
+        statement_timeout=_seconds(args, "--statement-timeout") if args.get("--statement-timeout") else None,
+        retries=_whole(args, "--retries", minimum=0))
     targets = read_targets(args["--targets"])
     check_project(args["--dir"], targets, command)
 
@@ -80,8 +83,8 @@ async def run(args: dict, out) -> int:
         try:
             results = await run_fleet(targets, command, project_dir=args["--dir"], parallel=parallel,
                                       canary=canary, continue_on_error=args["--continue-on-error"],
-                                      lock_wait=lock_wait, stop=stop, on_start=progress.started,
-                                      on_finish=progress.finished)
+                                      stop=stop, on_start=progress.started, on_finish=progress.finished,
+                                      **connect_options)
         finally:
             progress.close()
     elapsed = time.perf_counter() - start
@@ -141,6 +144,15 @@ def _versions(versions: list[int]) -> str:
     return ", ".join(f"{v:04d}" for v in versions)
 
 
+def _changed(result: TargetResult) -> str:
+    """The versions a run applied, rolled back or seeded, compactly; repeatables (no version) counted."""
+    text = _versions([s.version for s in result.steps if s.version is not None])
+    repeatables = sum(1 for s in result.steps if s.version is None)
+    if repeatables:
+        text = ("" if text == "-" else text + " + ") + f"{repeatables} repeatable(s)"
+    return text
+
+
 def _what(result: TargetResult, command: str) -> str:
     """The command-specific column: what changed, or what was found."""
     if command == "status":
@@ -154,7 +166,7 @@ def _what(result: TargetResult, command: str) -> str:
         if result.outcome is Outcome.SKIPPED or (result.error and not result.problems):
             return "-"
         return f"{len(result.problems)} problem(s)" if result.problems else "no problems"
-    return _versions([s.version for s in result.steps])
+    return _changed(result)
 
 
 def error_text(result: TargetResult) -> str:
@@ -206,7 +218,7 @@ def as_json(results: list[TargetResult], command: str, elapsed: float, signame: 
 def describe(result: TargetResult, command: str) -> str:
     """One line for the plain progress stream, e.g. `ok, applied 0001..0003 (3) in 45 ms`."""
     took = f"in {result.duration_ms} ms"
-    changed = _versions([s.version for s in result.steps])
+    changed = _changed(result)
     if result.outcome is Outcome.OK:
         if command not in VERBS:
             return f"ok, at version {_version(result)}, {_what(result, command)} {took}"

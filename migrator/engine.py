@@ -36,6 +36,8 @@ from .model import (
     Problem,
     ProblemKind,
     Project,
+    Repeatable,
+    RepeatableStatus,
     Seed,
     Step,
     StepResult,
@@ -52,10 +54,12 @@ class StatusReport:
     dialect: str
     current: int | None
     migrations: list[MigrationStatus]
+    repeatables: list[RepeatableStatus]
 
     def as_json(self) -> dict:
         return {"dialect": self.dialect, "current": self.current,
-                "migrations": [m.as_json() for m in self.migrations]}
+                "migrations": [m.as_json() for m in self.migrations],
+                "repeatables": [r.as_json() for r in self.repeatables]}
 
 
 def resolve_url(url: str | None) -> DatabaseURL:
@@ -72,28 +76,44 @@ class Migrator:
     """
 
     def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
-                 read_only: bool, on_progress: Progress | None, stop: asyncio.Event | None = None):
+                 read_only: bool, on_progress: Progress | None, retries: int = 0,
+                 stop: asyncio.Event | None = None):
         from . import __version__
         self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
         self.journal = Journal(db, __version__)
         self.read_only = read_only
+        self.retries = retries
         self.on_progress = on_progress or (lambda result: None)
         self.stop = stop
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
-                      lock_wait: float = 30.0, read_only: bool = False, on_progress: Progress | None = None,
+                      lock_wait: float = 30.0, lock_timeout: float | None = 5.0,
+                      statement_timeout: float | None = None, retries: int = 0, read_only: bool = False,
+                      on_progress: Progress | None = None,
                       stop: asyncio.Event | None = None) -> AsyncIterator["Migrator"]:
+        """Discover the project's files, then connect.
+
+        lock_wait: seconds to wait for another runner (then LockTimeout, exit 4).
+        lock_timeout / statement_timeout (PostgreSQL): how long one statement of a migration may
+        wait for a table lock / run; a migration that fails waiting for a lock is retried
+        `retries` times with backoff instead of stalling every query queued behind it.
+        stop: once set, a run finishes the step in progress and raises Stopped before the next.
+        """
         parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
         if file_problems and not read_only:
             raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
-        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only)
+        pg_settings = {name: f"{int(seconds * 1000)}ms" for name, seconds in
+                       (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout))
+                       if seconds is not None}
+        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only, pg_settings=pg_settings)
         try:
-            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress, stop=stop)
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress,
+                      retries=retries, stop=stop)
         except ConnectionLost as exc:
             raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
                                 "rolled back by the server, the journal shows what was committed") from None
@@ -111,8 +131,9 @@ class Migrator:
     async def status(self) -> StatusReport:
         """Every known version with its state. Read-only."""
         applied = await self.applied()
+        repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
         return StatusReport(self.url.dialect, plan.current_version(applied),
-                            plan.statuses(self.project.migrations, applied))
+                            plan.statuses(self.project.migrations, applied), repeatables)
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
@@ -127,6 +148,12 @@ class Migrator:
         self._refuse_if_blocked(applied)
         return plan.plan_up(self.project.migrations, applied, to)
 
+    async def plan_repeatables(self) -> list[Repeatable]:
+        """Repeatables that are new or changed since their last run, in name order. Read-only."""
+        states = {s.name: s.state for s in plan.repeatable_states(self.project.repeatables,
+                                                                  await self.journal.repeatables())}
+        return [r for r in self.project.repeatables if states[r.name] != "current"]
+
     async def plan_down(self, count: int | None = None, *, to: int | None = None,
                         everything: bool = False) -> list[Step]:
         """What `down` would roll back, newest first, with the SQL it would run. Read-only."""
@@ -140,14 +167,69 @@ class Migrator:
             await self._ensure_journal()
             todo = await self.plan_up(to)
             if single_transaction:
-                return await self._apply_all_at_once(todo)
-            return await self._each(todo, self._apply)
+                done = await self._apply_all_at_once(todo)
+            else:
+                done = await self._each(todo, self._apply)
+            if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
+                try:
+                    done += await self._each(await self.plan_repeatables(), self._apply_repeatable)
+                except MigratorError as exc:
+                    exc.done = done + exc.done  # the migrations applied before it count too
+                    raise
+            return done
+
+    async def up_test(self, to: int | None = None) -> list[StepResult]:
+        """Apply every pending migration inside one transaction on the real database, then roll it
+        all back: what would fail fails here, and the database is left exactly as it was."""
+        async with self._run_lock():
+            applied = await self.applied()
+            self._refuse_if_blocked(applied)
+            todo = plan.plan_up(self.project.migrations, applied, to)
+            outside = [m.label for m in todo if m.up.no_transaction]
+            if outside:
+                raise ConfigError(
+                    f"up --test cannot test {', '.join(outside)}: a no-transaction file (CREATE INDEX "
+                    "CONCURRENTLY …) cannot run inside the transaction that --test rolls back; "
+                    "use --dry-run to review its SQL")
+            results: list[StepResult] = []
+            current: Migration | None = None
+            try:
+                async with self.db.transaction(check=False):
+                    if not await self.journal.exists():
+                        await self.journal.create()  # rolled back with the rest
+                    for current in todo:
+                        start = time.perf_counter()
+                        await self._run_script(current.up.sql, current.up.display_path)
+                        await self.db.check_integrity()
+                        await self.journal.record(current, _ms(start))
+                        results.append(StepResult("test", current.version, current.name, _ms(start),
+                                                  current.up.display_path))
+                        self.on_progress(results[-1])
+                    raise _RollBack
+            except _RollBack:
+                pass
+            except StatementError as exc:  # from check_integrity
+                raise ScriptError(current.up.display_path, None, exc.message + _TEST_FAILED, detail=exc.detail,
+                                  hint=exc.hint, done=results) from None
+            except MigratorError as exc:
+                exc.message += _TEST_FAILED
+                exc.done = results
+                raise
+            return results
 
     async def down(self, count: int | None = None, *, to: int | None = None,
                    everything: bool = False) -> list[StepResult]:
         async with self._run_lock():
             await self._ensure_journal()
-            return await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            done = await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            await self._after_rollback(done)
+            return done
+
+    async def _after_rollback(self, done: list[StepResult]) -> None:
+        # `down` leaves repeatable objects alone, but what they stand on may be gone now:
+        # forget their runs so the next `up` runs them again.
+        if done and self.project.repeatables:
+            await self.journal.forget_repeatables()
 
     async def redo(self) -> list[StepResult]:
         """Roll back the newest migration and apply it again (its file may have been edited)."""
@@ -163,7 +245,10 @@ class Migrator:
             if migration is None:
                 raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
             steps = plan.plan_down(self.project.migrations, applied, count=1)
-            return await self._each(steps, self._roll_back) + await self._each([migration], self._apply)
+            done = await self._each(steps, self._roll_back)
+            await self._after_rollback(done)
+            done += await self._each([migration], self._apply)
+            return done + await self._each(await self.plan_repeatables(), self._apply_repeatable)
 
     async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
         """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
@@ -241,7 +326,7 @@ class Migrator:
             await self.db.unlock()
 
     async def _ensure_journal(self) -> None:
-        if not await self.journal.exists():
+        if not await self.journal.complete():
             await self.journal.create()
 
     def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
@@ -272,8 +357,8 @@ class Migrator:
         return done
 
     def _select_seeds(self, names: list[str]) -> list[Seed]:
-        if not names:
-            return self.project.seeds
+        if not names:  # `-- runner: on-demand` seeds (volume data) run only when named
+            return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
             match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
@@ -290,19 +375,36 @@ class Migrator:
         except StatementError as exc:
             offset = None if exc.offset is None else base + exc.offset
             line = line_of(full if full is not None else sql, offset if offset is not None else (base or None))
-            raise ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint) from None
+            err = ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint)
+            err.lock_timeout = exc.lock_timeout
+            raise err from None
 
-    async def _log_failure(self, action: str, version: int, name: str, checksum: str | None,
+    async def _log_failure(self, action: str, version: int | None, name: str, checksum: str | None,
                            err: MigratorError) -> None:
         # Its own autocommit statement: the failed step's transaction has been rolled back.
         with contextlib.suppress(Exception):
             await self.journal.event(action, version=version, name=name, checksum=checksum, success=False,
                                      message=err.message)
 
-    async def _in_transaction(self, action: str, version: int, name: str, checksum: str | None,
-                              sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
-                              record: Callable[[int], Awaitable[None]],
-                              prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
+    async def _in_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
+                              sql: str, display_path: str, **how) -> StepResult | None:
+        """One step in its transaction, tried again (with backoff) when it failed waiting for a lock."""
+        for attempt in range(1, self.retries + 2):
+            try:
+                return await self._one_transaction(action, version, name, checksum, sql, display_path, **how)
+            except ScriptError as err:
+                if not err.lock_timeout or attempt > self.retries:
+                    raise
+                delay = min(30.0, 0.5 * 2 ** (attempt - 1))
+                self.on_progress(StepResult("retry", version, name, int(delay * 1000),
+                                            f"{err.db_message}; attempt {attempt + 1} of {self.retries + 1}"))
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _one_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
+                               sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
+                               record: Callable[[int], Awaitable[None]],
+                               prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
         """The heart of the runner: one step's SQL and its journal change in one transaction."""
         start = time.perf_counter()
         try:
@@ -390,6 +492,15 @@ class Migrator:
                                           already_done=already_done,
                                           record=lambda ms: self.journal.remove(step.version))
 
+    async def _apply_repeatable(self, r: Repeatable) -> StepResult | None:
+        async def already_done() -> bool:
+            return await self.journal.repeatable_checksum(r.name) == r.script.checksum
+
+        return await self._in_transaction(
+            "repeatable", None, r.name, r.script.checksum, r.script.sql, r.script.display_path,
+            already_done=already_done,
+            record=lambda ms: self.journal.record_repeatable(r.name, r.script.checksum, ms))
+
     async def _seed(self, seed: Seed, scale: int) -> StepResult:
         async def never_done() -> bool:
             return False  # seeds are written to be re-run
@@ -436,8 +547,15 @@ class Migrator:
         return results
 
 
-def _label(item: Migration | Step | Seed) -> str:
-    return f"{item.version:04d}_{item.name}"
+def _label(item: Migration | Step | Seed | Repeatable) -> str:
+    return getattr(item, "label", None) or f"{item.version:04d}_{item.name}"  # a Step has no label
+
+
+_TEST_FAILED = "\nup --test: this is what would fail; everything was rolled back, the database is unchanged"
+
+
+class _RollBack(Exception):
+    """Raised inside `up --test`'s transaction to roll it back after a successful run."""
 
 
 def _ms(start: float) -> int:

@@ -188,8 +188,8 @@ class TargetResult:
             "url": self.target.url.display,
             "result": self.outcome.value,
             "version": self.current,
-            "steps": [{"action": s.action, "version": s.version, "name": s.name, "duration_ms": s.duration_ms}
-                      for s in self.steps],
+            "steps": [{"action": s.action, "version": s.version, "name": s.name, "label": s.label,
+                       "duration_ms": s.duration_ms} for s in self.steps],
             "duration_ms": self.duration_ms,
             "error": None,
         }
@@ -229,17 +229,18 @@ Notify = Callable[[TargetResult], None]
 
 async def run_fleet(targets: list[Target], command: FleetCommand, *, project_dir: str | Path = ".",
                     parallel: int = 8, canary: int = 0, continue_on_error: bool = False,
-                    lock_wait: float = 30.0, stop: asyncio.Event | None = None,
-                    on_start: Notify | None = None, on_finish: Notify | None = None) -> list[TargetResult]:
+                    stop: asyncio.Event | None = None, on_start: Notify | None = None,
+                    on_finish: Notify | None = None, **connect_options) -> list[TargetResult]:
     """Run `command` on every target; one result per target, in the targets' order.
 
     Setting `stop` (a signal, say) is treated like a failure: nothing new starts, and running
-    targets stop after their current migration.
+    targets stop after their current migration. `connect_options` (lock_wait, lock_timeout,
+    statement_timeout, retries) go to every target's `Migrator.connect`, as in a single run.
     """
     stop = stop or asyncio.Event()
 
     async def work(result: TargetResult) -> None:
-        await _run_target(result, command, project_dir=project_dir, lock_wait=lock_wait, stop=stop)
+        await _run_target(result, command, project_dir=project_dir, stop=stop, connect_options=connect_options)
 
     return await schedule([TargetResult(t) for t in targets], work, parallel=parallel, canary=canary,
                           continue_on_error=continue_on_error, stop=stop, on_start=on_start, on_finish=on_finish)
@@ -287,12 +288,12 @@ async def schedule(results: list[TargetResult], work: Callable[[TargetResult], A
 
 
 async def _run_target(result: TargetResult, command: FleetCommand, *, project_dir: str | Path,
-                      lock_wait: float, stop: asyncio.Event) -> None:
+                      stop: asyncio.Event, connect_options: Mapping) -> None:
     """One target through the same engine path as a single run; every failure ends up in `result`."""
     start = time.perf_counter()
     try:
-        async with Migrator.connect(result.target.url, project_dir, lock_wait=lock_wait,
-                                    read_only=command.read_only, stop=stop) as m:
+        async with Migrator.connect(result.target.url, project_dir, read_only=command.read_only, stop=stop,
+                                    **connect_options) as m:
             try:
                 await command.run(m, result)
             finally:

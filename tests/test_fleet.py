@@ -148,11 +148,11 @@ def test_a_failing_target_is_reported_with_its_file_and_error_while_the_others_s
     failed = results.pop("p01")
     assert failed["result"] == "failed"
     assert failed["version"] == 1
-    assert failed["error"]["file"] == "sql/0002_loans.sql"
+    assert (failed["error"]["file"], failed["error"]["line"]) == ("sql/0002_loans.sql", 1)
     assert 'relation "loans" already exists' in failed["error"]["message"]
     assert versions(broken) == [1]
     assert {r["result"] for r in results.values()} == {"ok"}
-    assert 'p01: failed in' in done.stderr and 'sql/0002_loans.sql: relation "loans" already exists' in done.stderr
+    assert 'p01: failed in' in done.stderr and 'sql/0002_loans.sql:1: relation "loans" already exists' in done.stderr
 
 
 def test_without_continue_on_error_the_first_failure_starts_no_other_target(lending, tmp_path):

@@ -154,3 +154,24 @@ async def test_a_set_stop_event_starts_nothing_new():
     done = await schedule(results(10), stop_after_first, parallel=1, canary=0, continue_on_error=True, stop=stop)
     assert job.order == ["t0"]
     assert all(r.outcome is Outcome.SKIPPED for r in done[1:])
+
+
+# -- how results are described ----------------------------------------------------------------------
+
+def test_the_table_names_each_target_its_result_version_changes_and_first_error_line():
+    import fleet_cli
+    from migrator.errors import ScriptError
+    from migrator.model import StepResult
+
+    ok, failed, skipped = results(3)
+    ok.outcome, ok.current, ok.duration_ms = Outcome.OK, 4, 12
+    ok.steps = [StepResult("up", v, f"m{v}", 1) for v in (1, 2, 3, 4)] + [StepResult("repeatable", None, "kpis", 1)]
+    failed.outcome, failed.current, failed.duration_ms = Outcome.FAILED, 1, 7
+    failed.error = ScriptError("sql/0002_loans.sql", 3, "table loans already exists", detail="more")
+    assert fleet_cli.table([ok, failed, skipped], "up") == [
+        "TARGET  RESULT   VERSION  APPLIED                           DURATION  ERROR",
+        "t0      ok       0004     0001..0004 (4) + 1 repeatable(s)     12 ms",
+        "t1      failed   0001     -                                     7 ms  "
+        "sql/0002_loans.sql:3: table loans already exists",
+        "t2      skipped  -        -                                        -",
+    ]
