@@ -328,3 +328,37 @@ async def test_a_stop_event_ends_a_run_between_migrations_never_inside_one(backe
     assert "stopped before 0002_loans" in caught.value.message
     assert versions(backend) == [1]
     assert "loans" not in backend.tables()
+
+
+def test_broken_migration_files_are_refused_before_any_target_is_touched(lending, tmp_path):
+    tenants = sqlite_tenants(tmp_path / "tenants", 2)
+    write_targets(lending, tenants)
+    lending.write("sql/0003_duplicate.sql", "SELECT 1;")
+
+    done = fleet(lending, "up")
+
+    assert done.returncode == 3
+    assert done.stderr.startswith("error: the migration files have problems; no database was touched:")
+    assert not any(b.sqlite_path.exists() for b in tenants.values())
+
+
+def test_the_readme_fleet_example_runs_as_written(tmp_path):
+    import re
+    import shutil
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Fleet: one command, many databases", 1)[1]
+    script = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    for folder in ("sql", "rollbacks", "seeds"):
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, tmp_path / folder)
+    script = script.replace(".venv/bin/python runner.py", f"{sys.executable} {RUNNER}")
+
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=runner_env(),
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert "fleet up: 3 target(s)" in done.stdout and "fleet status: 3 target(s)" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "tenants").iterdir()) == ["acme.db", "globex.db", "initech.db"]
