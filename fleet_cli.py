@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 import time
 from typing import Callable
 
@@ -83,7 +84,8 @@ async def run(args: dict, out) -> int:
         try:
             results = await run_fleet(targets, command, project_dir=args["--dir"], parallel=parallel,
                                       canary=canary, continue_on_error=args["--continue-on-error"],
-                                      stop=stop, on_start=progress.started, on_finish=progress.finished,
+                                      stop=stop, on_start=progress.started, on_step=progress.step,
+                                      on_finish=progress.finished,
                                       **connect_options)
         finally:
             progress.close()
@@ -91,7 +93,8 @@ async def run(args: dict, out) -> int:
     signame = signal.Signals(received[0]).name if received else None
 
     if args["--json"]:
-        out.result(clean(json.dumps(as_json(results, command.name, elapsed, signame), indent=2)))
+        for chunk in json_chunks(results, command.name, elapsed, signame, clean):
+            out.result(chunk)
     else:
         for line in table(results, command.name):
             out.result(clean(line))
@@ -99,6 +102,16 @@ async def run(args: dict, out) -> int:
     if received:
         return 128 + received[0]
     return exit_status(results)
+
+
+def _cleaned(doc, clean: Callable[[str], str]):
+    if isinstance(doc, str):
+        return clean(doc)
+    if isinstance(doc, dict):
+        return {key: _cleaned(value, clean) for key, value in doc.items()}
+    if isinstance(doc, list):
+        return [_cleaned(value, clean) for value in doc]
+    return doc
 
 
 @contextlib.contextmanager
@@ -215,6 +228,24 @@ def as_json(results: list[TargetResult], command: str, elapsed: float, signame: 
             "interrupted_by": signame, "summary": _counts(results), "results": [r.as_json() for r in results]}
 
 
+def json_chunks(results: list[TargetResult], command: str, elapsed: float, signame: str | None,
+                clean: Callable[[str], str]):
+    """`as_json(...)` as `json.dumps(indent=2)` would print it, one target at a time, so a fleet of
+    thousands never holds the whole document in memory. Strings are cleaned before encoding:
+    JSON escapes would hide a password with a quote or a backslash in it."""
+    head = as_json([], command, elapsed, signame)
+    head.update(targets=len(results), summary=_counts(results))
+    text = json.dumps(_cleaned(head, clean), indent=2)
+    if not results:
+        yield text
+        return
+    yield text[:text.rindex('"results": []')] + '"results": ['
+    for i, result in enumerate(results):
+        item = json.dumps(_cleaned(result.as_json(), clean), indent=2)
+        yield textwrap.indent(item, "    ") + ("," if i < len(results) - 1 else "")
+    yield "  ]\n}"
+
+
 def describe(result: TargetResult, command: str) -> str:
     """One line for the plain progress stream, e.g. `ok, applied 0001..0003 (3) in 45 ms`."""
     took = f"in {result.duration_ms} ms"
@@ -242,6 +273,10 @@ class PlainProgress:
 
     def started(self, result: TargetResult) -> None:
         pass
+
+    def step(self, result: TargetResult, step) -> None:
+        if step.action == "retry":  # the rest shows in the line per target
+            self.note(f"{result.target.name}: retrying {step.label} in {step.duration_ms / 1000:g} s: {step.source}")
 
     def finished(self, result: TargetResult) -> None:
         self.finished_count += 1

@@ -3,7 +3,7 @@
 `read_targets` parses the targets file before any database is touched; `run_fleet` runs a
 `FleetCommand` on every target through `Migrator.connect` (its own connection, lock,
 transactions and journal), at most `parallel` at a time on one event loop, and returns one
-`TargetResult` per target. It never prints: `on_start`/`on_finish` tell the caller.
+`TargetResult` per target. It never prints: `on_start`/`on_step`/`on_finish` tell the caller.
 """
 from __future__ import annotations
 
@@ -230,17 +230,21 @@ Notify = Callable[[TargetResult], None]
 async def run_fleet(targets: list[Target], command: FleetCommand, *, project_dir: str | Path = ".",
                     parallel: int = 8, canary: int = 0, continue_on_error: bool = False,
                     stop: asyncio.Event | None = None, on_start: Notify | None = None,
+                    on_step: Callable[[TargetResult, StepResult], None] | None = None,
                     on_finish: Notify | None = None, **connect_options) -> list[TargetResult]:
     """Run `command` on every target; one result per target, in the targets' order.
 
     Setting `stop` (a signal, say) is treated like a failure: nothing new starts, and running
     targets stop after their current migration. `connect_options` (lock_wait, lock_timeout,
-    statement_timeout, retries) go to every target's `Migrator.connect`, as in a single run.
+    statement_timeout, retries) go to every target's `Migrator.connect`, as in a single run;
+    `on_step` hears each target's engine progress (steps done, retries).
     """
     stop = stop or asyncio.Event()
 
     async def work(result: TargetResult) -> None:
-        await _run_target(result, command, project_dir=project_dir, stop=stop, connect_options=connect_options)
+        progress = (lambda step: on_step(result, step)) if on_step else None
+        await _run_target(result, command, project_dir=project_dir, stop=stop,
+                          connect_options=dict(connect_options, on_progress=progress))
 
     return await schedule([TargetResult(t) for t in targets], work, parallel=parallel, canary=canary,
                           continue_on_error=continue_on_error, stop=stop, on_start=on_start, on_finish=on_finish)

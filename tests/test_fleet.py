@@ -264,6 +264,29 @@ def test_a_signal_mid_run_leaves_every_target_before_or_after_each_migration(pro
             assert (f"a{i}" in tables) == (f"b{i}" in tables) == (i in applied), (name, i, tables)
 
 
+def test_a_second_signal_stops_at_once_and_still_leaves_no_migration_half_applied(project, pg_databases):
+    for stem, up, down in SLOW:
+        project.migration(stem, up, down)
+    tenants = pg_tenants(pg_databases(4))
+    write_targets(project, tenants)
+
+    run = subprocess.Popen([sys.executable, str(RUNNER), "fleet", "up", "--targets=targets.txt", "--parallel=2"],
+                           cwd=project.root, env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    wait_until(lambda: any(versions(b) for b in tenants.values()), what="a first migration committed")
+    run.send_signal(signal.SIGTERM)
+    run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=60)
+
+    assert run.returncode == -signal.SIGTERM  # killed by the second one, without waiting
+    for name, b in tenants.items():
+        applied, tables = versions(b), b.tables()
+        assert applied == list(range(1, len(applied) + 1)), name
+        assert len(applied) < 4, name
+        for i in range(1, 5):
+            assert (f"a{i}" in tables) == (f"b{i}" in tables) == (i in applied), (name, i, tables)
+
+
 def test_a_bad_targets_line_is_a_configuration_error_and_touches_nothing(lending, tmp_path):
     tenants = sqlite_tenants(tmp_path / "tenants", 2)
     write_targets(lending, tenants, "third file:c.db surplus\n")

@@ -175,3 +175,22 @@ def test_the_table_names_each_target_its_result_version_changes_and_first_error_
         "sql/0002_loans.sql:3: table loans already exists",
         "t2      skipped  -        -                                        -",
     ]
+
+
+def test_the_json_document_is_streamed_one_target_at_a_time_and_never_shows_a_password():
+    import json
+
+    import fleet_cli
+    from migrator.errors import ScriptError
+    from migrator.model import StepResult
+
+    found = [TargetResult(t) for t in targets('a postgresql://app:${PW}@db/a\nb postgresql://app:${PW}@db/b\n',
+                                              {"PW": 'pa"ss'})]
+    found[0].outcome, found[0].steps = Outcome.OK, [StepResult("up", 1, "accounts", 3)]
+    found[1].outcome, found[1].error = Outcome.FAILED, ScriptError("sql/0002_x.sql", 2, 'role pa"ss is odd')
+    clean = lambda text: text.replace('pa"ss', "***")  # noqa: E731
+
+    streamed = "\n".join(fleet_cli.json_chunks(found, "up", 1.5, None, clean))
+
+    assert json.loads(streamed) == fleet_cli._cleaned(fleet_cli.as_json(found, "up", 1.5, None), clean)
+    assert 'pa"ss' not in streamed and 'pa\\"ss' not in streamed
