@@ -9,6 +9,7 @@ Usage:
   runner.py new <name> [options]
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
+  runner.py reset [--no-seed] [--force] [--scale=<n>] [options]
   runner.py repair [options]
   runner.py (-h | --help)
   runner.py --version
@@ -32,6 +33,8 @@ Options:
   --json                  status: one JSON document on stdout.
   --strict                verify: pending migrations are problems too (is the database fully migrated?).
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  --no-seed               reset: do not run the seeds after `up`.
+  --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
   -h --help               Show this help.
   --version               Show the runner's version.
 
@@ -109,7 +112,7 @@ def _progress_line(result) -> str:
 
 async def run(args: dict, out: Output) -> int:
     from migrator import Migrator, ProblemsFound
-    from migrator.engine import resolve_url, scaffold
+    from migrator.engine import check_reset_allowed, resolve_url, scaffold
 
     if args["new"]:
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
@@ -119,6 +122,8 @@ async def run(args: dict, out: Output) -> int:
 
     url = resolve_url(args["--url"])
     out.password = url.password
+    if args["reset"]:
+        check_reset_allowed(url, force=args["--force"])  # before connecting to anything
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
     lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
     statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
@@ -200,6 +205,16 @@ async def run(args: dict, out: Output) -> int:
             scale = _int(args, "--scale", "--scale")
             done = await m.seed(args["<name>"], scale=scale)
             out.result(f"ran {len(done)} seed file(s)")
+            return 0
+
+        if args["reset"]:
+            result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
+                                   scale=_int(args, "--scale", "--scale"))
+            for what in result.dropped:
+                out.result(f"dropped {what}")
+            applied = sum(1 for d in result.applied if d.action == "up")
+            out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
+                       f"ran {len(result.seeded)} seed file(s)")
             return 0
 
         if args["baseline"]:
