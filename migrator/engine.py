@@ -7,7 +7,6 @@ failed step and keeps every earlier one.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from .model import (
     StepResult,
     directives,
 )
+from .settings import setting
 from .split import line_of
 from .url import DEFAULT_URL, DatabaseURL, parse
 
@@ -56,9 +56,9 @@ class StatusReport:
                 "migrations": [m.as_json() for m in self.migrations]}
 
 
-def resolve_url(url: str | None) -> DatabaseURL:
-    """--url, else $DATABASE_URL, else the embedded SQLite default."""
-    return parse(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:
+    """--url, else $DATABASE_URL, else DATABASE_URL from the project's .env, else the SQLite default."""
+    return parse(url or setting("DATABASE_URL", project_dir) or DEFAULT_URL)
 
 
 class Migrator:
@@ -81,7 +81,7 @@ class Migrator:
     async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
                       lock_wait: float = 30.0, read_only: bool = False,
                       on_progress: Progress | None = None) -> AsyncIterator["Migrator"]:
-        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
+        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
