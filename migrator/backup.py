@@ -199,6 +199,10 @@ def _sqlite_copy(source: Path, target: Path, timeout: float) -> None:
     try:
         src = _read_only(source, timeout)
         try:
+            # Take the read lock with SQLite's busy handler (which retries every few ms, up to
+            # `timeout`) rather than in backup()'s 250 ms retry loop, which a busy writer starves.
+            src.execute("BEGIN")
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
             dst = sqlite3.connect(target, timeout=timeout)
             try:
                 src.backup(dst)

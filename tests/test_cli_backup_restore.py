@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from conftest import Backend, error_of, run_cli, runner_env, wait_until
+from conftest import Backend, error_of, run_cli, runner_env
 
 USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);\n"
 LOANS = ("CREATE TABLE loans (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),\n"
@@ -91,19 +91,19 @@ def test_sqlite_backup_while_another_process_writes_is_a_consistent_prefix(proje
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO ticks VALUES (?, randomblob(2000))", (n,))
             conn.execute("COMMIT")
+            if n == 5100:
+                print("committed 5100", flush=True)
         """)
-    writer = subprocess.Popen([sys.executable, "-c", writer_code, str(live)])
+    writer = subprocess.Popen([sys.executable, "-c", writer_code, str(live)], stdout=subprocess.PIPE, text=True)
     try:
-        count = lambda: sqlite_backend.query("SELECT count(*) FROM ticks")[0][0]  # noqa: E731
-        wait_until(lambda: count() > 5100, what="the writer to commit rows")
-        committed_before = count()
+        assert writer.stdout.readline() == "committed 5100\n"
         made = run_cli("backup", "--out", str(tmp_path / "copy.db"), backend=sqlite_backend, project=project)
-        committed_after = count()
-        assert writer.poll() is None, "the writer kept writing throughout"
+        assert writer.poll() is None, "the writer kept writing throughout the backup"
     finally:
         writer.kill()
         writer.wait()
     assert made.returncode == 0, made.stderr
+    committed = sqlite_backend.query("SELECT count(*) FROM ticks")[0][0]
     copy = sqlite3.connect(tmp_path / "copy.db")
     try:
         assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -111,7 +111,7 @@ def test_sqlite_backup_while_another_process_writes_is_a_consistent_prefix(proje
     finally:
         copy.close()
     assert ids == list(range(1, len(ids) + 1))  # a prefix of the writer's commits, no gaps
-    assert committed_before <= len(ids) <= committed_after
+    assert 5100 <= len(ids) <= committed
 
 
 def test_sqlite_restore_is_seen_by_a_connection_left_open(project, sqlite_backend, tmp_path):
@@ -218,3 +218,13 @@ def test_failed_postgres_restore_changes_nothing(project, pg_database, tmp_path)
                                        "the database was not changed")
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT id FROM kept").fetchall() == [(42,)]
+
+
+def test_pg_tools_get_the_password_in_the_environment_and_asyncpg_settings_as_options():
+    from migrator.backup import _libpq
+    from migrator.url import parse
+
+    dsn, env = _libpq(parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales"))
+    assert dsn == "postgresql://app@db.example:5433/shop?sslmode=require"
+    assert env["PGPASSWORD"] == "p@ss"
+    assert env["PGOPTIONS"].endswith("-c search_path=sales")
