@@ -77,7 +77,8 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
         await _check_archive(url, pg_restore, path)
     else:
         if kind == "pg_dump":
-            raise ConfigError(f"{path} is a pg_dump archive (PostgreSQL), not a SQLite database; refusing to restore it")
+            raise ConfigError(f"{path} is a pg_dump archive (PostgreSQL), not a SQLite database; "
+                              "refusing to restore it")
         if kind != "sqlite":
             raise ConfigError(f"{path} is not a SQLite database; refusing to restore from it")
         _check_sqlite_backup(path)
@@ -106,7 +107,8 @@ def _reserve(url: DatabaseURL, project_dir: Path, out: Path | None) -> Path:
         try:
             _create_private(out, exclusive=True)
         except FileExistsError:
-            raise ConfigError(f"{out} already exists; a backup never overwrites a file (choose another --out)") from None
+            raise ConfigError(f"{out} already exists; a backup never overwrites a file "
+                              "(choose another --out)") from None
         return out
     folder = out if out is not None else project_dir / BACKUP_DIR
     _make_private_dir(folder)

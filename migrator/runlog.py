@@ -50,8 +50,8 @@ class RunLog:
         if url is not None:
             self.password = url.password
         self.write("start", command=command, database=url.display if url else None,
-                   dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()), os_user=_os_user(),
-                   host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
+                   dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()),
+                   os_user=_os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
 
     def step(self, result: StepResult) -> None:
         self.write(STEP_EVENTS.get(result.action, result.action), version=result.version, name=result.name,
