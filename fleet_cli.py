@@ -54,8 +54,9 @@ def command_from(args: dict) -> FleetCommand:
                         scale=_whole(args, "--scale") or 1000)
 
 
-async def run(args: dict, out) -> int:
-    """The whole `fleet` command; `out` is runner.py's Output (result → stdout, progress → stderr)."""
+async def run(args: dict, out, log=None) -> int:
+    """The whole `fleet` command; `out` is runner.py's Output (result → stdout, progress → stderr),
+    `log` its RunLog (one `target` line per finished target, as well as its own start and end)."""
     if args.get("--url"):
         raise ConfigError("fleet takes its databases from --targets; --url does not apply")
     command = command_from(args)
@@ -76,6 +77,14 @@ async def run(args: dict, out) -> int:
         return redact(text)
 
     progress = (LiveProgress if sys.stderr.isatty() else PlainProgress)(len(targets), command.name, clean, out)
+    if log is not None:
+        log.start(f"fleet {command.name}", None, args["--dir"])
+
+    def finished(result: TargetResult) -> None:
+        progress.finished(result)
+        if log is not None:
+            log.write("target", **_cleaned(_log_fields(result), clean))
+
     stop = asyncio.Event()
     start = time.perf_counter()
     with _stop_on_signals(stop, progress) as received:
@@ -85,7 +94,7 @@ async def run(args: dict, out) -> int:
             results = await run_fleet(targets, command, project_dir=args["--dir"], parallel=parallel,
                                       canary=canary, continue_on_error=args["--continue-on-error"],
                                       stop=stop, on_start=progress.started, on_step=progress.step,
-                                      on_finish=progress.finished,
+                                      on_finish=finished,
                                       **connect_options)
         finally:
             progress.close()
@@ -102,6 +111,12 @@ async def run(args: dict, out) -> int:
     if received:
         return 128 + received[0]
     return exit_status(results)
+
+
+def _log_fields(result: TargetResult) -> dict:
+    return {"target": result.target.name, "url": result.target.url.display, "result": result.outcome.value,
+            "version": result.current, "steps": [s.label for s in result.steps], "duration_ms": result.duration_ms,
+            "error": result.error.message if result.error else None}
 
 
 def _cleaned(doc, clean: Callable[[str], str]):

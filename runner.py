@@ -1,7 +1,7 @@
 """SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
 
 Usage:
-  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [options]
+  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [--backup] [options]
   runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
   runner.py redo [options]
   runner.py status [--json] [options]
@@ -9,7 +9,10 @@ Usage:
   runner.py new <name> [options]
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
+  runner.py reset [--no-seed] [--force] [--scale=<n>] [options]
   runner.py repair [options]
+  runner.py backup [--out=<path>] [options]
+  runner.py restore <path> [options]
   runner.py fleet up --targets=<file> [--to=<version>] [--json] [options]
   runner.py fleet down [<count>] --targets=<file> [--to=<version>] [--json] [options]
   runner.py fleet status --targets=<file> [--json] [options]
@@ -19,8 +22,9 @@ Usage:
   runner.py --version
 
 Options:
-  --url=<url>             Database URL; else $DATABASE_URL, else file:./dev.db (SQLite).
-  --dir=<path>            Project directory holding sql/, rollbacks/ and seeds/ [default: .]
+  --url=<url>             Database URL; else $DATABASE_URL, else DATABASE_URL in <dir>/.env,
+                          else file:./dev.db (SQLite).
+  --dir=<path>            Project directory holding sql/, rollbacks/, seeds/ and .env [default: .]
   --lock-wait=<seconds>   How long to wait for another runner's lock before exit 4 [default: 30]
   --lock-timeout=<seconds>  PostgreSQL: how long one statement may wait for a table lock before the
                           migration fails (or is retried) instead of stalling every query queued
@@ -28,15 +32,22 @@ Options:
   --statement-timeout=<seconds>  PostgreSQL: the longest one statement may run (default: no limit).
   --retries=<n>           Retry a migration that failed waiting for a lock, n times with backoff
                           (0.5 s, 1 s, 2 s, … up to 30 s) [default: 0]
+  --log-file=<path>       Append one JSON line per event of this run (start, each step, errors,
+                          end); else $RUNNER_LOG_FILE, else RUNNER_LOG_FILE in <dir>/.env.
   --to=<version>          up: stop after this version; down: leave this version and older applied.
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
   --test                  up: apply every pending migration in one transaction on the real
                           database, report what would fail, and roll it all back.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
+  --backup                up: take a backup first (as `backup` does) when something is pending.
+  --out=<path>            backup: the file to write (never overwritten) or an existing folder;
+                          default <dir>/backups/<dbname>-<UTC time>.<dump|db>.
   --json                  status, fleet: one JSON document on stdout.
   --strict                verify: pending migrations are problems too (is the database fully migrated?).
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  --no-seed               reset: do not run the seeds after `up`.
+  --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
   -h --help               Show this help.
   --version               Show the runner's version.
 
@@ -48,8 +59,13 @@ Fleet options (the same command on every database of a targets file):
   --continue-on-error     Keep starting targets after one fails (without it, the first failure stops new
                           targets; running ones stop after their current migration).
 
-Exit status: 0 success; 1 a migration or seed failed; 2 usage or configuration error;
-3 verify found problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+backup writes a consistent copy (PostgreSQL: pg_dump -Fc; SQLite: the online backup API), readable
+by its owner only, and prints its path. restore <path> puts a backup back (PostgreSQL: in one
+transaction, through pg_restore and psql; SQLite: through the backup API into the live file).
+
+Exit status: 0 success; 1 a migration, seed, backup or restore failed; 2 usage or configuration
+error (also: pg_dump/pg_restore/psql not installed, a file that is not a backup); 3 verify found
+problems (and up refusing for the same reasons); 4 the lock was not taken in time.
 fleet: 0 every target succeeded; 1 a target failed; 2 configuration; 4 every failure was a lock wait;
 128+N stopped by signal N (SIGINT 130, SIGTERM 143).
 Progress goes to stderr, results to stdout.
@@ -122,29 +138,65 @@ def _progress_line(result) -> str:
     return text
 
 
-async def run(args: dict, out: Output) -> int:
+COMMANDS = ("up", "down", "redo", "status", "verify", "new", "seed", "baseline", "reset", "repair", "backup",
+            "restore")
+
+
+def _command(args: dict) -> str:
+    return next(c for c in COMMANDS if args.get(c))
+
+
+async def run(args: dict, out: Output, log) -> int:
     from migrator import Migrator, ProblemsFound
-    from migrator.engine import resolve_url, scaffold
+    from migrator.backup import backup, restore
+    from migrator.engine import check_reset_allowed, resolve_url, scaffold
 
     if args["fleet"]:
         import fleet_cli
-        return await fleet_cli.run(args, out)
+        return await fleet_cli.run(args, out, log)
 
     if args["new"]:
+        log.start("new", None, args["--dir"])
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
         out.result(str(up))
         out.result(str(down))
         return 0
 
-    url = resolve_url(args["--url"])
+    url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
+    log.start(_command(args), url, args["--dir"])
+    if args["reset"]:
+        check_reset_allowed(url, force=args["--force"])  # before connecting to anything
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
     lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
     statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
         if args["--statement-timeout"] else None
     retries = _int(args, "--retries", "--retries")
     read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
-    on_progress = (lambda r: out.progress(_progress_line(r)))
+
+    def on_progress(result) -> None:
+        out.progress(_progress_line(result))
+        log.step(result)
+
+    async def take_backup(out_path: str | None = None):
+        path = await backup(url, args["--dir"], out_path, lock_wait=lock_wait)
+        log.write("backup", path=str(path), bytes=path.stat().st_size)
+        return path
+
+    if args["backup"]:
+        path = await take_backup(args["--out"])
+        out.progress(f"backed up {url.display} ({path.stat().st_size} bytes)")
+        out.result(str(path))
+        return 0
+
+    if args["restore"]:
+        path = await restore(url, args["<path>"], lock_wait=lock_wait)
+        log.write("restore", path=str(path))
+        async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=True) as m:
+            current = (await m.status()).current
+        where = f"{current:04d}" if current is not None else "none"
+        out.result(f"restored {url.display} from {path}; database at version {where}")
+        return 0
 
     async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, lock_timeout=lock_timeout,
                                 statement_timeout=statement_timeout, retries=retries, read_only=read_only,
@@ -183,6 +235,11 @@ async def run(args: dict, out: Output) -> int:
                 out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; "
                            "the database is unchanged")
                 return 0
+            if args["--backup"]:
+                pending = await m.plan_up(to)
+                if pending:
+                    path = await take_backup()
+                    out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
             done = await m.up(to, single_transaction=args["--single-transaction"])
             report = await m.status()
             where = f"{report.current:04d}" if report.current is not None else "none"
@@ -221,6 +278,16 @@ async def run(args: dict, out: Output) -> int:
             out.result(f"ran {len(done)} seed file(s)")
             return 0
 
+        if args["reset"]:
+            result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
+                                   scale=_int(args, "--scale", "--scale"))
+            for what in result.dropped:
+                out.result(f"dropped {what}")
+            applied = sum(1 for d in result.applied if d.action == "up")
+            out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
+                       f"ran {len(result.seeded)} seed file(s)")
+            return 0
+
         if args["baseline"]:
             version = _int(args, "<version>", "<version>")
             done = await m.baseline(version)
@@ -231,6 +298,7 @@ async def run(args: dict, out: Output) -> int:
             changes = await m.repair()
             for change in changes:
                 out.result(change)
+                log.write("repaired", message=change)
             if not changes:
                 out.result("nothing to repair")
             return 0
@@ -276,14 +344,32 @@ def main(argv: list[str] | None = None) -> int:
         out.error(["invalid command line; see --help", str(exc).strip()])
         return EXIT_USAGE
     from migrator.errors import MigratorError
+    from migrator.runlog import RunLog
+    from migrator.settings import setting
+
+    log = RunLog(None)
     try:
-        return asyncio.run(run(args, out))
+        log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]))
+        status = asyncio.run(run(args, out, log))
     except MigratorError as exc:
         out.error(exc.lines())
-        return exc.exit_code
+        status = _log_error(log, args, "\n".join(exc.lines()), exc.exit_code)
     except KeyboardInterrupt:
-        out.error(["interrupted; the step in progress was rolled back"])
-        return 130
+        message = "interrupted; the step in progress was rolled back"
+        out.error([message])
+        status = _log_error(log, args, message, 130)
+    except BaseException as exc:  # a bug: the traceback is printed, the log still says how the run ended
+        _log_error(log, args, f"{type(exc).__name__}: {exc}", 1)
+        log.end(1)
+        raise
+    log.end(status)
+    return status
+
+
+def _log_error(log, args: dict, message: str, exit_status: int) -> int:
+    log.start(_command(args), None, args["--dir"])  # no-op if the run got as far as starting
+    log.error(message, exit_status)
+    return exit_status
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ from .model import (
     StepResult,
     directives,
 )
+from .reset import drop_everything
+from .settings import setting
 from .split import line_of
 from .url import DEFAULT_URL, DatabaseURL, parse
 
@@ -62,9 +64,26 @@ class StatusReport:
                 "repeatables": [r.as_json() for r in self.repeatables]}
 
 
-def resolve_url(url: str | None) -> DatabaseURL:
-    """--url, else $DATABASE_URL, else the embedded SQLite default."""
-    return parse(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+@dataclass(frozen=True)
+class ResetResult:
+    dropped: list[str]  # "table users", "view kpi_summary", …
+    applied: list[StepResult]
+    seeded: list[StepResult]
+
+
+def check_reset_allowed(url: DatabaseURL, *, force: bool) -> None:
+    """`reset` is for development databases: raise ConfigError where it must refuse."""
+    if os.environ.get("RUNNER_ENV", "").lower() == "production":
+        raise ConfigError("reset refuses: RUNNER_ENV=production, and reset drops every object in the "
+                          "database; unset RUNNER_ENV on a development machine")
+    if not url.is_local and not force:
+        raise ConfigError(f"reset refuses to drop everything in {url.display}: it is not a local database "
+                          "(SQLite or a PostgreSQL server on localhost); add --force if you really mean it")
+
+
+def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:
+    """--url, else $DATABASE_URL, else DATABASE_URL from the project's .env, else the SQLite default."""
+    return parse(url or setting("DATABASE_URL", project_dir) or DEFAULT_URL)
 
 
 class Migrator:
@@ -101,7 +120,7 @@ class Migrator:
         `retries` times with backoff instead of stalling every query queued behind it.
         stop: once set, a run finishes the step in progress and raises Stopped before the next.
         """
-        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
+        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
@@ -164,19 +183,22 @@ class Migrator:
 
     async def up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
         async with self._run_lock():
-            await self._ensure_journal()
-            todo = await self.plan_up(to)
-            if single_transaction:
-                done = await self._apply_all_at_once(todo)
-            else:
-                done = await self._each(todo, self._apply)
-            if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
-                try:
-                    done += await self._each(await self.plan_repeatables(), self._apply_repeatable)
-                except MigratorError as exc:
-                    exc.done = done + exc.done  # the migrations applied before it count too
-                    raise
-            return done
+            return await self._up(to, single_transaction=single_transaction)
+
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
+        await self._ensure_journal()
+        todo = await self.plan_up(to)
+        if single_transaction:
+            done = await self._apply_all_at_once(todo)
+        else:
+            done = await self._each(todo, self._apply)
+        if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
+            try:
+                done += await self._each(await self.plan_repeatables(), self._apply_repeatable)
+            except MigratorError as exc:
+                exc.done = done + exc.done  # the migrations applied before it count too
+                raise
+        return done
 
     async def up_test(self, to: int | None = None) -> list[StepResult]:
         """Apply every pending migration inside one transaction on the real database, then roll it
@@ -252,17 +274,33 @@ class Migrator:
 
     async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
         """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
-        seeds = self._select_seeds(names or [])
         async with self._run_lock():
-            await self._ensure_journal()
-            applied = await self.applied()
-            self._refuse_if_blocked(applied)
-            pending = plan.plan_up(self.project.migrations, applied)
-            if pending:
-                raise ProblemsFound(
-                    [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
-                    f"{len(pending)} migration(s) pending; run `up` before seeding:")
-            return await self._each(seeds, lambda s: self._seed(s, scale))
+            return await self._seed_all(names, scale=scale)
+
+    async def _seed_all(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        seeds = self._select_seeds(names or [])
+        await self._ensure_journal()
+        applied = await self.applied()
+        self._refuse_if_blocked(applied)
+        pending = plan.plan_up(self.project.migrations, applied)
+        if pending:
+            raise ProblemsFound(
+                [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
+                f"{len(pending)} migration(s) pending; run `up` before seeding:")
+        return await self._each(seeds, lambda s: self._seed(s, scale))
+
+    async def reset(self, *, seed: bool = True, force: bool = False, scale: int = 1000) -> ResetResult:
+        """Drop everything in the database, then `up` and (unless seed=False) the seeds.
+
+        For development databases only: refuses unless the database is SQLite or a PostgreSQL
+        server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
+        """
+        check_reset_allowed(self.url, force=force)
+        async with self._run_lock():
+            dropped = await drop_everything(self.db)
+            applied = await self._up()
+            seeded = await self._seed_all(scale=scale) if seed else []
+        return ResetResult(dropped, applied, seeded)
 
     async def baseline(self, version: int) -> list[StepResult]:
         """Record every migration up to `version` as applied without running it."""

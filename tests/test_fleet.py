@@ -273,10 +273,13 @@ def test_a_second_signal_stops_at_once_and_still_leaves_no_migration_half_applie
     run = subprocess.Popen([sys.executable, str(RUNNER), "fleet", "up", "--targets=targets.txt", "--parallel=2"],
                            cwd=project.root, env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(run.stderr), daemon=True).start()
     wait_until(lambda: any(versions(b) for b in tenants.values()), what="a first migration committed")
     run.send_signal(signal.SIGTERM)
+    wait_until(lambda: any("received SIGTERM" in line for line in said), what="the first signal handled")
     run.send_signal(signal.SIGTERM)
-    run.communicate(timeout=60)
+    run.wait(timeout=60)
 
     assert run.returncode == -signal.SIGTERM  # killed by the second one, without waiting
     for name, b in tenants.items():
@@ -385,3 +388,19 @@ def test_the_readme_fleet_example_runs_as_written(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "fleet up: 3 target(s)" in done.stdout and "fleet status: 3 target(s)" in done.stdout
     assert sorted(p.name for p in (tmp_path / "tenants").iterdir()) == ["acme.db", "globex.db", "initech.db"]
+
+
+def test_the_run_log_gets_one_line_per_target(lending, tmp_path):
+    tenants = sqlite_tenants(tmp_path / "tenants", 3)
+    write_targets(lending, tenants)
+    log = tmp_path / "runs.jsonl"
+
+    done = fleet(lending, "up", f"--log-file={log}")
+
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["event"] for e in events] == ["start", "target", "target", "target", "end"]
+    assert events[0]["command"] == "fleet up"
+    assert sorted((e["target"], e["result"], e["version"]) for e in events[1:4]) == \
+        [(name, "ok", 3) for name in sorted(tenants)]
+    assert events[-1]["exit_status"] == 0
