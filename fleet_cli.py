@@ -49,9 +49,10 @@ def _seconds(args: dict, key: str) -> float:
 
 def command_from(args: dict) -> FleetCommand:
     name = next(c for c in COMMANDS if args.get(c))
+    scale = _whole(args, "--scale", minimum=0)
     return FleetCommand(name, to=_whole(args, "--to"), count=_whole(args, "<count>", minimum=0),
                         strict=bool(args.get("--strict")), seeds=tuple(args.get("<name>") or ()),
-                        scale=_whole(args, "--scale") or 1000)
+                        scale=1000 if scale is None else scale)
 
 
 async def run(args: dict, out, log=None) -> int:

@@ -59,10 +59,23 @@ def write_project(folder: Path, count: int) -> None:
 class Run:
     seconds: float
     peak_mb: float | None = None
+    cpu_busy: float | None = None  # share of the machine's CPU time that was busy meanwhile (all processes)
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, idle) jiffies of the whole machine, from /proc/stat (Linux); None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, idle
 
 
 def timed(command: list[str], cwd: Path) -> Run:
     """Run a command to completion; its wall time and peak resident memory (Linux: ru_maxrss in KiB)."""
+    cpu_before = _cpu_times()
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     output = child.stdout.read()
@@ -72,7 +85,12 @@ def timed(command: list[str], cwd: Path) -> Run:
     if child.returncode != 0:
         sys.exit(f"failed ({child.returncode}): {' '.join(command)}\n{output.decode()[-2000:]}")
     peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / 1024 / 1024
-    return Run(seconds, peak)
+    cpu_after = _cpu_times()
+    busy = None
+    if cpu_before and cpu_after:
+        busy_jiffies, idle_jiffies = (a - b for a, b in zip(cpu_after, cpu_before))
+        busy = busy_jiffies / max(1, busy_jiffies + idle_jiffies)
+    return Run(seconds, peak, busy)
 
 
 class SqliteFleet:
@@ -135,9 +153,13 @@ def bench(fleet, project: Path, migrations: int) -> dict:
                      "--json"], project)
         figures["fleet"][parallel] = run
         print(f"  fleet up --parallel={parallel:<2}: {run.seconds:8.1f} s  ({single / run.seconds:4.1f}x the single "
-              f"runs)  peak {run.peak_mb:.0f} MB", flush=True)
+              f"runs)  peak {run.peak_mb:.0f} MB  CPU {_percent(run.cpu_busy)} busy", flush=True)
     fleet.drop()
     return figures
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share * 100:.0f}%"
 
 
 def markdown(all_figures: list[dict], migrations: int, quick: bool, pg_driver: str, pg_version: str) -> str:
@@ -150,17 +172,20 @@ def markdown(all_figures: list[dict], migrations: int, quick: bool, pg_driver: s
         f"fresh databases for every run{'; `--quick` sizes' if quick else ''}.",
         "",
         "\"Single runs\" is `runner.py up --url …` once per database, one after the other (the shell loop);"
-        " \"peak memory\" is the fleet process's maximum resident set size.",
+        " \"peak memory\" is the fleet process's maximum resident set size; \"machine CPU busy\" is the share of"
+        " all CPUs' time that was busy during the run (the runner, the database server and anything else"
+        " running on the machine).",
         "",
     ]
     for f in all_figures:
         lines += [f"### {f['databases']} {f['label']}", "",
-                  "| run | time | vs single runs | vs --parallel 1 | peak memory |", "|---|---:|---:|---:|---:|",
-                  f"| sum of single runs | {f['single']:.1f} s | 1.0x | | |"]
+                  "| run | time | vs single runs | vs --parallel 1 | peak memory | machine CPU busy |",
+                  "|---|---:|---:|---:|---:|---:|",
+                  f"| sum of single runs | {f['single']:.1f} s | 1.0x | | | |"]
         one = f["fleet"][1].seconds
         for parallel, run in f["fleet"].items():
             lines.append(f"| `fleet up --parallel={parallel}` | {run.seconds:.1f} s | {f['single'] / run.seconds:.1f}x "
-                         f"| {one / run.seconds:.1f}x | {run.peak_mb:.0f} MB |")
+                         f"| {one / run.seconds:.1f}x | {run.peak_mb:.0f} MB | {_percent(run.cpu_busy)} |")
         lines.append("")
     return "\n".join(lines)
 
