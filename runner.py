@@ -10,6 +10,10 @@ Usage:
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
   runner.py repair [options]
+  runner.py check [--scratch-url=<url>] [options]
+  runner.py drift [--scratch-url=<url>] [options]
+  runner.py schema [--out=<file>] [--from-files] [--scratch-url=<url>] [options]
+  runner.py lint [--json] [--strict] [--dialect=<dialect>] [--min-sqlite=<version>] [options]
   runner.py (-h | --help)
   runner.py --version
 
@@ -21,14 +25,22 @@ Options:
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
-  --json                  status: one JSON document on stdout.
-  --strict                verify: pending migrations are problems too (is the database fully migrated?).
+  --json                  status, lint: one JSON document on stdout.
+  --strict                verify: pending migrations are problems too (is the database fully migrated?);
+                          lint: warnings fail too.
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  --scratch-url=<url>     check, drift, schema: an empty database to apply migrations in; default: a temporary
+                          SQLite file, or a temporary database on the --url PostgreSQL server, dropped after.
+  --out=<file>            schema: write the SQL text to this file instead of stdout.
+  --from-files            schema: the schema the migration files give (built on a scratch database).
+  --dialect=<dialect>     lint: only the files of this dialect (sqlite or postgres); default: both.
+  --min-sqlite=<version>  lint: the oldest SQLite the migrations must run on; default: the runner's own.
   -h --help               Show this help.
   --version               Show the runner's version.
 
 Exit status: 0 success; 1 a migration or seed failed; 2 usage or configuration error;
-3 verify found problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+3 verify found problems (and up refusing for the same reasons), check/drift/lint found problems;
+4 the lock was not taken in time.
 Progress goes to stderr, results to stdout.
 """
 from __future__ import annotations
@@ -104,6 +116,9 @@ async def run(args: dict, out: Output) -> int:
         out.result(str(up))
         out.result(str(down))
         return 0
+    if args["check"] or args["drift"] or args["schema"] or args["lint"]:
+        from checks_cli import run_checks
+        return await run_checks(args, out, lock_wait=_float(args, "--lock-wait", "--lock-wait"))
 
     url = resolve_url(args["--url"])
     out.password = url.password
