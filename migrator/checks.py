@@ -11,11 +11,11 @@ from typing import Callable
 
 from . import plan
 from .engine import Migrator, resolve_url
-from .errors import MigratorError, ProblemsFound
+from .errors import ConfigError, MigratorError, ProblemsFound
 from .introspect import Difference, Schema, diff, snapshot
 from .model import Migration, ProblemKind
 from .scratch import scratch_database
-from .url import DatabaseURL
+from .url import DatabaseURL, parse
 
 ROLLBACK_WORDS = {"added": "left behind", "missing": "not restored", "changed": "changed"}
 REPEAT_WORDS = {"added": "only the second time", "missing": "only the first time", "changed": "differs"}
@@ -77,7 +77,7 @@ async def check(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
     applying it again succeeds and gives the same schema as the first time. Never touches the
     database of `url`; on PostgreSQL it only borrows its server for the scratch database.
     """
-    like = url if isinstance(url, DatabaseURL) else resolve_url(url)
+    like = parse(scratch_url) if scratch_url else url if isinstance(url, DatabaseURL) else resolve_url(url)
     report_one = on_result or (lambda result: None)
     results: list[MigrationCheck] = []
     unchecked: list[str] = []
@@ -171,6 +171,9 @@ async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path
                           scratch_url: str | None = None, lock_wait: float = 30.0) -> Schema:
     """The schema the migration files give (up to `to`, else all), built on a scratch database."""
     like = url if isinstance(url, DatabaseURL) else resolve_url(url)
+    if scratch_url and parse(scratch_url).dialect != like.dialect:
+        raise ConfigError(f"--scratch-url is a {parse(scratch_url).dialect} database but --url is {like.dialect}; "
+                          "the schema must be built on the same kind of database")
     async with scratch_database(like, scratch_url, lock_wait=lock_wait) as scratch:
         async with Migrator.connect(scratch.url, project_dir, lock_wait=lock_wait) as m:
             try:

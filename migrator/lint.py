@@ -7,6 +7,7 @@ on both dialects; each reads the statements' shapes from `sqlfacts`:
   sqlite-unsupported-alter   ALTER TABLE … DROP COLUMN / RENAME COLUMN on a SQLite too old for it
   recreate-without-fk-check  a SQLite table recreation without `PRAGMA foreign_key_check`
   rollback-incomplete        an object the up file creates (or renames) that its rollback leaves
+  concurrently-in-transaction  PostgreSQL `… CONCURRENTLY` in a file the runner wraps in a transaction
 
 A `-- runner: allow <rule>[, <rule>…]` comment line silences rules for that one file (for
 rollback-incomplete: in the up file or its rollback).
@@ -22,13 +23,16 @@ from . import squawk
 from .errors import ConfigError
 from .files import discover
 from .model import Migration, Script
-from .sqlfacts import Fact, facts
+from .split import line_of
+from .sqlfacts import Fact, facts, statements
+from .sqltokens import tokenize
 
 RULES = {
     "drop-without-backup": "error",
     "sqlite-unsupported-alter": "error",
     "recreate-without-fk-check": "error in a no-transaction file, else a warning",
     "rollback-incomplete": "error",
+    "concurrently-in-transaction": "error",
 }
 _ALLOW = re.compile(r"^\s*--\s*runner:\s*allow\s+(.+)$", re.I | re.M)
 _BACKUP = re.compile(r"^\s*--\s*backup:\s*\S", re.I | re.M)
@@ -183,6 +187,8 @@ def _own_rules(entry: _File, dialect: str, oldest_sqlite: tuple[int, ...]) -> li
             out += _rollback_incomplete(steps, facts(m.rollback.sql, dialect), m.rollback.display_path, finding)
     if dialect == "sqlite":
         out += _sqlite_rules(steps, script.no_transaction, oldest_sqlite, finding)
+    elif not script.no_transaction:
+        out += _concurrently_in_transaction(script.sql, finding)
     return out
 
 
@@ -215,6 +221,21 @@ def _drops_without_backup(steps: list[Fact], sql: str, finding) -> list[Finding]
 
 _BACKUP_ADVICE = ("copy the data somewhere first (a backup table, an export) and say where in a `-- backup: <where>` "
                   "comment; a rollback cannot bring dropped data back")
+
+
+def _concurrently_in_transaction(sql: str, finding) -> list[Finding]:
+    # squawk assumes a tool runs a lone CREATE INDEX CONCURRENTLY outside its transaction; ours does not
+    out = []
+    for statement in statements(sql, "postgres"):
+        tokens = tokenize(statement.sql, statement.offset)
+        at = next((t for t in tokens if t.upper == "CONCURRENTLY"), None)
+        if at is not None:
+            out.append(finding(line_of(sql, at.offset), "concurrently-in-transaction",
+                               f"{' '.join(t.text for t in tokens[:2])} … CONCURRENTLY cannot run inside a "
+                               "transaction, and the runner runs this file in one",
+                               "put `-- runner: no-transaction` on the file's first line (and nothing else in the "
+                               "file that needs a transaction)"))
+    return out
 
 
 def _sqlite_rules(steps: list[Fact], no_transaction: bool, oldest: tuple[int, ...], finding) -> list[Finding]:

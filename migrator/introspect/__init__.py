@@ -227,10 +227,11 @@ def _indexes_and_triggers(parent, indexes, triggers) -> list[Item]:
     for i in indexes:
         if i.constraint:
             continue  # compared through its constraint
-        out.append(_item("index", i.name, i.definition, parent, definition=i.definition,
+        out.append(_item("index", i.name, i.sql or i.definition, parent, definition=i.definition,
                          valid="yes" if i.valid else "NO (a failed concurrent build)"))
     for tr in triggers:
-        out.append(_item("trigger", f"{tr.name} on {parent[1]}", tr.definition, parent, definition=tr.definition,
+        out.append(_item("trigger", f"{tr.name} on {parent[1]}", tr.sql or tr.definition, parent,
+                         definition=tr.definition,
                          enabled="yes" if tr.enabled else "no"))
     return out
 
