@@ -1,7 +1,7 @@
 """SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
 
 Usage:
-  runner.py up [--to=<version>] [--dry-run] [--single-transaction] [options]
+  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [options]
   runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
   runner.py redo [options]
   runner.py status [--json] [options]
@@ -21,9 +21,17 @@ Options:
   --url=<url>             Database URL; else $DATABASE_URL, else file:./dev.db (SQLite).
   --dir=<path>            Project directory holding sql/, rollbacks/ and seeds/ [default: .]
   --lock-wait=<seconds>   How long to wait for another runner's lock before exit 4 [default: 30]
+  --lock-timeout=<seconds>  PostgreSQL: how long one statement may wait for a table lock before the
+                          migration fails (or is retried) instead of stalling every query queued
+                          behind it; 0 waits forever [default: 5]
+  --statement-timeout=<seconds>  PostgreSQL: the longest one statement may run (default: no limit).
+  --retries=<n>           Retry a migration that failed waiting for a lock, n times with backoff
+                          (0.5 s, 1 s, 2 s, … up to 30 s) [default: 0]
   --to=<version>          up: stop after this version; down: leave this version and older applied.
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
+  --test                  up: apply every pending migration in one transaction on the real
+                          database, report what would fail, and roll it all back.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
   --json                  status, lint: one JSON document on stdout.
   --strict                verify: pending migrations are problems too (is the database fully migrated?);
@@ -100,8 +108,12 @@ def _float(args: dict, key: str, what: str) -> float:
 
 
 def _progress_line(result) -> str:
-    verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined"}[result.action]
-    text = f"{verb} {result.version:04d}_{result.name} ({result.duration_ms} ms)"
+    label = f"{result.version:04d}_{result.name}"
+    if result.action == "retry":
+        return f"retrying {label} in {result.duration_ms / 1000:g} s: {result.source}"
+    verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined",
+            "test": "tested"}[result.action]
+    text = f"{verb} {label} ({result.duration_ms} ms)"
     if result.action == "down" and result.source:
         text += f" using {result.source}" if "journal" not in result.source else " using the copy stored in the journal"
     return text
@@ -123,10 +135,15 @@ async def run(args: dict, out: Output) -> int:
     url = resolve_url(args["--url"])
     out.password = url.password
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
+    lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
+    statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
+        if args["--statement-timeout"] else None
+    retries = _int(args, "--retries", "--retries")
     read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
     on_progress = (lambda r: out.progress(_progress_line(r)))
 
-    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=read_only,
+    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, lock_timeout=lock_timeout,
+                                statement_timeout=statement_timeout, retries=retries, read_only=read_only,
                                 on_progress=on_progress) as m:
         if args["status"]:
             report = await m.status()
@@ -151,6 +168,11 @@ async def run(args: dict, out: Output) -> int:
                     out.result(f"-- {mig.label} ({mig.up.display_path})")
                     out.result(mig.up.sql.rstrip("\n") + "\n")
                 out.progress(f"dry run: {len(todo)} migration(s) would be applied; nothing was changed")
+                return 0
+            if args["--test"]:
+                tested = await m.up_test(to)
+                out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; "
+                           "the database is unchanged")
                 return 0
             done = await m.up(to, single_transaction=args["--single-transaction"])
             report = await m.status()

@@ -6,6 +6,7 @@ failed step and keeps every earlier one.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -69,27 +70,40 @@ class Migrator:
     """
 
     def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
-                 read_only: bool, on_progress: Progress | None):
+                 read_only: bool, on_progress: Progress | None, retries: int = 0):
         from . import __version__
         self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
         self.journal = Journal(db, __version__)
         self.read_only = read_only
+        self.retries = retries
         self.on_progress = on_progress or (lambda result: None)
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
-                      lock_wait: float = 30.0, read_only: bool = False,
+                      lock_wait: float = 30.0, lock_timeout: float | None = 5.0,
+                      statement_timeout: float | None = None, retries: int = 0, read_only: bool = False,
                       on_progress: Progress | None = None) -> AsyncIterator["Migrator"]:
+        """Discover the project's files, then connect.
+
+        lock_wait: seconds to wait for another runner (then LockTimeout, exit 4).
+        lock_timeout / statement_timeout (PostgreSQL): how long one statement of a migration may
+        wait for a table lock / run; a migration that fails waiting for a lock is retried
+        `retries` times with backoff instead of stalling every query queued behind it.
+        """
         parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
         if file_problems and not read_only:
             raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
-        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only)
+        pg_settings = {name: f"{int(seconds * 1000)}ms" for name, seconds in
+                       (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout))
+                       if seconds is not None}
+        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only, pg_settings=pg_settings)
         try:
-            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress)
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress,
+                      retries=retries)
         except ConnectionLost as exc:
             raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
                                 "rolled back by the server, the journal shows what was committed") from None
@@ -138,6 +152,45 @@ class Migrator:
             if single_transaction:
                 return await self._apply_all_at_once(todo)
             return await self._each(todo, self._apply)
+
+    async def up_test(self, to: int | None = None) -> list[StepResult]:
+        """Apply every pending migration inside one transaction on the real database, then roll it
+        all back: what would fail fails here, and the database is left exactly as it was."""
+        async with self._run_lock():
+            applied = await self.applied()
+            self._refuse_if_blocked(applied)
+            todo = plan.plan_up(self.project.migrations, applied, to)
+            outside = [m.label for m in todo if m.up.no_transaction]
+            if outside:
+                raise ConfigError(
+                    f"up --test cannot test {', '.join(outside)}: a no-transaction file (CREATE INDEX "
+                    "CONCURRENTLY …) cannot run inside the transaction that --test rolls back; "
+                    "use --dry-run to review its SQL")
+            results: list[StepResult] = []
+            current: Migration | None = None
+            try:
+                async with self.db.transaction(check=False):
+                    if not await self.journal.exists():
+                        await self.journal.create()  # rolled back with the rest
+                    for current in todo:
+                        start = time.perf_counter()
+                        await self._run_script(current.up.sql, current.up.display_path)
+                        await self.db.check_integrity()
+                        await self.journal.record(current, _ms(start))
+                        results.append(StepResult("test", current.version, current.name, _ms(start),
+                                                  current.up.display_path))
+                        self.on_progress(results[-1])
+                    raise _RollBack
+            except _RollBack:
+                pass
+            except StatementError as exc:  # from check_integrity
+                raise ScriptError(current.up.display_path, None, exc.message + _TEST_FAILED, detail=exc.detail,
+                                  hint=exc.hint, done=results) from None
+            except MigratorError as exc:
+                exc.message += _TEST_FAILED
+                exc.done = results
+                raise
+            return results
 
     async def down(self, count: int | None = None, *, to: int | None = None,
                    everything: bool = False) -> list[StepResult]:
@@ -262,8 +315,8 @@ class Migrator:
         return done
 
     def _select_seeds(self, names: list[str]) -> list[Seed]:
-        if not names:
-            return self.project.seeds
+        if not names:  # `-- runner: on-demand` seeds (volume data) run only when named
+            return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
             match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
@@ -280,7 +333,9 @@ class Migrator:
         except StatementError as exc:
             offset = None if exc.offset is None else base + exc.offset
             line = line_of(full if full is not None else sql, offset if offset is not None else (base or None))
-            raise ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint) from None
+            err = ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint)
+            err.lock_timeout = exc.lock_timeout
+            raise err from None
 
     async def _log_failure(self, action: str, version: int, name: str, checksum: str | None,
                            err: MigratorError) -> None:
@@ -290,9 +345,24 @@ class Migrator:
                                      message=err.message)
 
     async def _in_transaction(self, action: str, version: int, name: str, checksum: str | None,
-                              sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
-                              record: Callable[[int], Awaitable[None]],
-                              prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
+                              sql: str, display_path: str, **how) -> StepResult | None:
+        """One step in its transaction, tried again (with backoff) when it failed waiting for a lock."""
+        for attempt in range(1, self.retries + 2):
+            try:
+                return await self._one_transaction(action, version, name, checksum, sql, display_path, **how)
+            except ScriptError as err:
+                if not err.lock_timeout or attempt > self.retries:
+                    raise
+                delay = min(30.0, 0.5 * 2 ** (attempt - 1))
+                self.on_progress(StepResult("retry", version, name, int(delay * 1000),
+                                            f"{err.db_message}; attempt {attempt + 1} of {self.retries + 1}"))
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _one_transaction(self, action: str, version: int, name: str, checksum: str | None,
+                               sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
+                               record: Callable[[int], Awaitable[None]],
+                               prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
         """The heart of the runner: one step's SQL and its journal change in one transaction."""
         start = time.perf_counter()
         try:
@@ -424,6 +494,13 @@ class Migrator:
         for r in results:
             self.on_progress(r)
         return results
+
+
+_TEST_FAILED = "\nup --test: this is what would fail; everything was rolled back, the database is unchanged"
+
+
+class _RollBack(Exception):
+    """Raised inside `up --test`'s transaction to roll it back after a successful run."""
 
 
 def _ms(start: float) -> int:
