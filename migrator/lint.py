@@ -147,7 +147,9 @@ def lint(project_dir: str | Path, *, dialects: tuple[str, ...] = ("sqlite", "pos
             for in_tx in (True, False):
                 chosen = [e.script.display_path for e in pg_files if e.script.no_transaction != in_tx]
                 for v in squawk.lint(binary, project_dir, chosen, in_transaction=in_tx):
-                    add(Finding(v.file, v.line, v.rule, v.severity, v.message,
+                    rollback = files[v.file].role == "rollback"
+                    severity = "warning" if rollback and v.rule in squawk.UNDOES else v.severity
+                    add(Finding(v.file, v.line, v.rule, severity, v.message,
                                 v.help or f"see https://squawkhq.com/docs/{v.rule}", source="squawk",
                                 dialects=("postgres",), column=v.column))
 
@@ -325,28 +327,26 @@ def _net_effects(up: list[Fact]) -> list[Fact]:
     """What the up file leaves behind that did not exist before: created objects (minus those it
     dropped again or that replace a table it recreated), added columns and constraints, renames."""
     created: dict[tuple[str, str | None, str | None], Fact] = {}
-    replaced: set[str] = set()  # tables that existed before and were dropped or renamed away
+    replaced: set[tuple[str, str | None]] = set()  # objects that existed before and were dropped or renamed away
     renames: list[Fact] = []
     for f in up:
         key = (f.kind, f.table, f.name)
         if f.action == "create":
-            if f.kind == "table" and f.name in replaced:
-                continue  # the table is recreated under its old name
+            if (f.kind, f.name) in replaced:
+                continue  # dropped and created again under its old name: recreated, not new
             created[key] = f
         elif f.action in ("add column", "add constraint"):
             if ("table", None, f.table) not in created:
                 created[key] = f
         elif f.action == "drop":
+            mine = [k for k in created if k[0] == f.kind and k[2] == f.name]
+            for k in mine:
+                del created[k]
+            if not mine:
+                replaced.add((f.kind, f.name))
             if f.kind == "table":
-                if ("table", None, f.name) in created:
-                    del created[("table", None, f.name)]
-                else:
-                    replaced.add(f.name)
                 for k in [k for k in created if k[1] == f.name]:
                     del created[k]  # its indexes, triggers, columns went with it
-            else:
-                for k in [k for k in created if k[0] == f.kind and k[2] == f.name]:
-                    del created[k]
         elif f.action == "drop column":
             created.pop(("column", f.table, f.name), None)
         elif f.action == "drop constraint":
@@ -355,14 +355,14 @@ def _net_effects(up: list[Fact]) -> list[Fact]:
             old = ("table", None, f.name)
             if old in created:
                 moved = created.pop(old)
-                if f.new_name not in replaced:
+                if ("table", f.new_name) not in replaced:
                     created[("table", None, f.new_name)] = replace(moved, name=f.new_name)
                 for k in [k for k in created if k[1] == f.name]:
                     created[(k[0], f.new_name, k[2])] = replace(created.pop(k), table=f.new_name)
-            elif f.new_name in replaced:
+            elif ("table", f.new_name) in replaced:
                 continue
             else:
-                replaced.add(f.name)
+                replaced.add(("table", f.name))
                 renames.append(f)
         elif f.action == "rename column" and ("table", None, f.table) not in created:
             renames.append(f)

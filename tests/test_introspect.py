@@ -81,8 +81,8 @@ async def test_snapshot_leaves_out_the_runner_journal(backend, project):
 async def test_spelling_noise_is_not_a_difference(backend):
     first = await _snapshot_after(backend, "CREATE TABLE t (a INTEGER NOT NULL DEFAULT 1 CHECK (a > 0), b TEXT);"
                                            "CREATE INDEX t_b ON t (b);")
-    again = await _snapshot_after(backend, 'DROP TABLE t; CREATE TABLE "t" (\n  b text,\n  "a"   integer NOT NULL '
-                                           'default 1 check ( "a">0 )\n);\ncreate index t_b on t(b);')
+    again = await _snapshot_after(backend, 'DROP TABLE t; CREATE TABLE "t" (\n  "a"   integer NOT NULL default 1 '
+                                           'check ( "a">0 ),\n  b text\n);\ncreate index t_b on t(b);')
     assert diff(first, again) == []
 
 
@@ -96,4 +96,14 @@ async def test_a_difference_names_the_object_and_what_changed(backend):
         "missing: column t.b (TEXT NULL)" if backend.dialect == "sqlite" else "missing: column t.b (text NULL)",
         "added: column t.c (TEXT NULL)" if backend.dialect == "sqlite" else "added: column t.c (text NULL)",
         "changed: column t.a: default 1 → 2",
+    ]
+
+
+async def test_a_column_that_comes_back_in_another_place_is_a_difference(backend):
+    before = await _snapshot_after(backend, "CREATE TABLE t (a INTEGER, b TEXT, c TEXT)")
+    after = await _snapshot_after(backend, "DROP TABLE t; CREATE TABLE t (a INTEGER, c TEXT, b TEXT, d TEXT)")
+    words = {"added": "added", "missing": "missing", "changed": "changed"}
+    assert [d.describe(words) for d in diff(before, after)] == [
+        "changed: table t: column order a, b, c → a, c, b",
+        "added: column t.d (TEXT NULL)" if backend.dialect == "sqlite" else "added: column t.d (text NULL)",
     ]

@@ -3,7 +3,7 @@
 `await snapshot(driver)` returns a `Schema`: tables with their columns, constraints, indexes and
 triggers, then views, routines, sequences, types, extensions and schemas. Everything is
 normalised so that comparing two snapshots shows real differences only: objects are sorted by
-name, column order does not count, SQLite's unnamed constraints are keyed by what they say (not
+name (a table's column order is compared, as one attribute of the table), SQLite's unnamed constraints are keyed by what they say (not
 by `sqlite_autoindex_t_1`), and expressions use the database's own canonical spelling
 (PostgreSQL's `pg_get_*def`) or a token-normalised one (SQLite's stored text).
 
@@ -203,7 +203,7 @@ def items(schema: Schema) -> list[Item]:
     for t in schema.tables:
         key = ("table", t.name)
         out.append(_item("table", t.name, ", ".join(t.options) or "table", options=", ".join(t.options),
-                         comment=t.comment))
+                         comment=t.comment, **{"column order": _ORDER_SEP.join(c.name for c in t.columns)}))
         for c in t.columns:
             out.append(_item("column", f"{t.name}.{c.name}", c.describe(), key, type=c.type,
                              nullable="yes" if c.nullable else "no", default=c.default, generated=c.generated,
@@ -220,6 +220,9 @@ def items(schema: Schema) -> list[Item]:
     for r in schema.routines:
         out.append(_item(r.kind, r.name, r.kind, definition=r.definition))
     return out
+
+
+_ORDER_SEP = ", "
 
 
 def _indexes_and_triggers(parent, indexes, triggers) -> list[Item]:
@@ -263,6 +266,20 @@ def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _changes(mine: dict[str, str], theirs: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    details = []
+    for k in mine:
+        old, new = mine.get(k, ""), theirs.get(k, "")
+        if k == "column order":
+            # only the order of the columns both have: an added or missing column is reported as such
+            old_names, new_names = old.split(_ORDER_SEP), new.split(_ORDER_SEP)
+            old = _ORDER_SEP.join(c for c in old_names if c in new_names)
+            new = _ORDER_SEP.join(c for c in new_names if c in old_names)
+        if old != new:
+            details.append((k, old, new))
+    return tuple(details)
+
+
 def diff(expected: Schema, actual: Schema) -> list[Difference]:
     """What differs from `expected` in `actual`. A missing or added table or view is one
     difference, not one more per column, index and trigger of it."""
@@ -275,9 +292,9 @@ def diff(expected: Schema, actual: Schema) -> list[Difference]:
         if key in gone and item.parent not in gone:
             out.append(Difference("missing", item))
         elif key in have and item.attrs != have[key].attrs:
-            mine, theirs = dict(item.attrs), dict(have[key].attrs)
-            details = tuple((k, mine.get(k, ""), theirs.get(k, "")) for k in mine if mine.get(k) != theirs.get(k))
-            out.append(Difference("changed", have[key], details))
+            details = _changes(dict(item.attrs), dict(have[key].attrs))
+            if details:
+                out.append(Difference("changed", have[key], details))
     for key, item in have.items():
         if key in new and item.parent not in new:
             out.append(Difference("added", item))
