@@ -104,36 +104,25 @@ def lint(project_dir: str | Path, *, dialects: tuple[str, ...] = ("sqlite", "pos
     """Lint every up and rollback file for each dialect it applies to. Reads files only."""
     project_dir = Path(project_dir)
     oldest_sqlite = _version(min_sqlite or sqlite3.sqlite_version)
-    files: dict[str, _File] = {}
-    for dialect in dialects:
-        for m in discover(project_dir, dialect).migrations:
-            for role, script in (("up", m.up), ("rollback", m.rollback)):
-                if script is None:
-                    continue
-                entry = files.setdefault(script.display_path, _File(script, role, set(), {}))
-                entry.dialects.add(dialect)
-                entry.pairs[dialect] = m
-
+    files = _files(project_dir, dialects)
     found: dict[tuple, Finding] = {}
 
     def add(f: Finding) -> None:
         if f.rule in _allowed(files[f.file].script.sql):
             return
         key = (f.file, f.line, f.rule, f.message)
-        if key in found:
+        if key in found:  # the same finding for both dialects of a plain file: one finding
             f = replace(found[key], dialects=tuple(sorted(set(found[key].dialects) | set(f.dialects))))
         found[key] = f
 
     for entry in files.values():
         for dialect in sorted(entry.dialects):
             for f in _own_rules(entry, dialect, oldest_sqlite):
-                if f.rule == "rollback-incomplete" and f.rule in _allowed(_rollback_sql(entry, dialect)):
-                    continue
-                add(f)
+                if not (f.rule == "rollback-incomplete" and f.rule in _allowed(_rollback_sql(entry, dialect))):
+                    add(f)
 
-    notes: list[str] = []
-    version = None
     pg_files = [e for e in files.values() if "postgres" in e.dialects]
+    version, notes = None, []
     if pg_files and use_squawk:
         binary = squawk.find()
         if binary is None:
@@ -144,19 +133,39 @@ def lint(project_dir: str | Path, *, dialects: tuple[str, ...] = ("sqlite", "pos
                         "pip install squawk-cli (or set RUNNER_SQUAWK to its path)", dialects=("postgres",)))
         else:
             version = squawk.version(binary)
-            for in_tx in (True, False):
-                chosen = [e.script.display_path for e in pg_files if e.script.no_transaction != in_tx]
-                for v in squawk.lint(binary, project_dir, chosen, in_transaction=in_tx):
-                    rollback = files[v.file].role == "rollback"
-                    severity = "warning" if rollback and v.rule in squawk.UNDOES else v.severity
-                    add(Finding(v.file, v.line, v.rule, severity, v.message,
-                                v.help or f"see https://squawkhq.com/docs/{v.rule}", source="squawk",
-                                dialects=("postgres",), column=v.column))
+            for f in _squawk_findings(binary, project_dir, pg_files):
+                add(f)
 
     # each up file, then its rollback, then the next version
     ordered = sorted(found.values(), key=lambda f: (f.file.rsplit("/", 1)[-1], not f.file.startswith("sql/"),
                                                     f.line or 0, f.rule))
     return LintReport(ordered, len(files), version, notes)
+
+
+def _files(project_dir: Path, dialects: tuple[str, ...]) -> dict[str, _File]:
+    """Every up and rollback file by its path, with the dialects it applies to."""
+    files: dict[str, _File] = {}
+    for dialect in dialects:
+        for m in discover(project_dir, dialect).migrations:
+            for role, script in (("up", m.up), ("rollback", m.rollback)):
+                if script is not None:
+                    entry = files.setdefault(script.display_path, _File(script, role, set(), {}))
+                    entry.dialects.add(dialect)
+                    entry.pairs[dialect] = m
+    return files
+
+
+def _squawk_findings(binary: str, project_dir: Path, pg_files: list[_File]) -> list[Finding]:
+    roles = {e.script.display_path: e.role for e in pg_files}
+    out = []
+    for in_transaction in (True, False):
+        chosen = [e.script.display_path for e in pg_files if e.script.no_transaction != in_transaction]
+        for v in squawk.lint(binary, project_dir, chosen, in_transaction=in_transaction):
+            severity = "warning" if roles.get(v.file) == "rollback" and v.rule in squawk.UNDOES else v.severity
+            out.append(Finding(v.file, v.line, v.rule, severity, v.message,
+                               v.help or f"see https://squawkhq.com/docs/{v.rule}", source="squawk",
+                               dialects=("postgres",), column=v.column))
+    return out
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -274,7 +283,8 @@ def _rollback_incomplete(up: list[Fact], down: list[Fact], rollback_path: str, f
     """Everything the up file leaves created or renamed must be undone by its rollback."""
     left = _net_effects(up)
     dropped = {(f.kind, f.name) for f in down if f.action == "drop"}
-    dropped_tables = {f.name for f in down if f.action == "drop" and f.kind == "table"}
+    # dropping a table (or a view) takes its indexes, triggers, columns and constraints along
+    dropped_tables = {f.name for f in down if f.action == "drop" and f.kind in ("table", "view", "materialized view")}
     dropped_columns = {(f.table, f.name) for f in down if f.action == "drop column"}
     dropped_constraints = {(f.table, f.name) for f in down if f.action == "drop constraint"}
     cascaded_functions = {f.name for f in down if f.action == "drop" and f.kind == "function" and f.cascade}
@@ -298,7 +308,7 @@ def _rollback_incomplete(up: list[Fact], down: list[Fact], rollback_path: str, f
             if any((k, f.name) in dropped for k in kinds):
                 continue
             if f.table and f.table in dropped_tables:
-                continue  # dropping the table takes its indexes, triggers, columns and constraints along
+                continue
             if f.kind == "column" and (f.table, f.name) in dropped_columns:
                 continue
             if f.kind == "constraint" and (f.table, f.name) in dropped_constraints:

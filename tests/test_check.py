@@ -130,3 +130,15 @@ def test_check_on_an_unreachable_server_is_a_configuration_error(project, url):
     assert done.returncode == 2
     assert done.stderr.startswith("error: cannot connect to postgresql://postgres@127.0.0.1:1/x")
     assert "Traceback" not in done.stderr
+
+
+def test_check_and_drift_never_print_the_password(project, pg_backend):
+    project.migration("0001_users", *USERS)
+    # the local server trusts its clients, so any password connects; it must still never be shown
+    url = pg_backend.url.replace("postgres@", "postgres:s3cret-pw@", 1)
+    for command in ("check", "drift", "schema"):
+        done = run_cli(command, "--url", url, project=project)
+        assert done.returncode == 0, done.stderr
+        assert "s3cret-pw" not in done.stdout + done.stderr
+    scratch = run_cli("check", "--scratch-url", url, project=project)
+    assert "s3cret-pw" not in scratch.stdout + scratch.stderr
