@@ -9,6 +9,7 @@ Usage:
   runner.py new <name> [options]
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
+  runner.py reset [--no-seed] [--force] [--scale=<n>] [options]
   runner.py repair [options]
   runner.py check [--scratch-url=<url>] [options]
   runner.py drift [--scratch-url=<url>] [options]
@@ -37,6 +38,8 @@ Options:
   --strict                verify: pending migrations are problems too (is the database fully migrated?);
                           lint: warnings fail too.
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  --no-seed               reset: do not run the seeds after `up`.
+  --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
   --scratch-url=<url>     check, drift, schema: an empty database to apply migrations in; default: a temporary
                           SQLite file, or a temporary database on the --url PostgreSQL server, dropped after.
   --out=<file>            schema: write the SQL text to this file instead of stdout.
@@ -108,11 +111,11 @@ def _float(args: dict, key: str, what: str) -> float:
 
 
 def _progress_line(result) -> str:
-    label = f"{result.version:04d}_{result.name}"
+    label = result.label
     if result.action == "retry":
         return f"retrying {label} in {result.duration_ms / 1000:g} s: {result.source}"
     verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined",
-            "test": "tested"}[result.action]
+            "test": "tested", "repeatable": "ran"}[result.action]
     text = f"{verb} {label} ({result.duration_ms} ms)"
     if result.action == "down" and result.source:
         text += f" using {result.source}" if "journal" not in result.source else " using the copy stored in the journal"
@@ -121,7 +124,7 @@ def _progress_line(result) -> str:
 
 async def run(args: dict, out: Output) -> int:
     from migrator import Migrator, ProblemsFound
-    from migrator.engine import resolve_url, scaffold
+    from migrator.engine import check_reset_allowed, resolve_url, scaffold
 
     if args["new"]:
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
@@ -134,6 +137,8 @@ async def run(args: dict, out: Output) -> int:
 
     url = resolve_url(args["--url"])
     out.password = url.password
+    if args["reset"]:
+        check_reset_allowed(url, force=args["--force"])  # before connecting to anything
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
     lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
     statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
@@ -167,7 +172,12 @@ async def run(args: dict, out: Output) -> int:
                 for mig in todo:
                     out.result(f"-- {mig.label} ({mig.up.display_path})")
                     out.result(mig.up.sql.rstrip("\n") + "\n")
-                out.progress(f"dry run: {len(todo)} migration(s) would be applied; nothing was changed")
+                repeatables = await m.plan_repeatables() if to is None else []
+                for r in repeatables:
+                    out.result(f"-- {r.label} ({r.script.display_path}, new or changed)")
+                    out.result(r.script.sql.rstrip("\n") + "\n")
+                out.progress(f"dry run: {len(todo)} migration(s) and {len(repeatables)} repeatable(s) would be "
+                             "applied; nothing was changed")
                 return 0
             if args["--test"]:
                 tested = await m.up_test(to)
@@ -177,7 +187,10 @@ async def run(args: dict, out: Output) -> int:
             done = await m.up(to, single_transaction=args["--single-transaction"])
             report = await m.status()
             where = f"{report.current:04d}" if report.current is not None else "none"
-            out.result(f"applied {len(done)} migration(s); database at version {where}" if done
+            applied = sum(1 for d in done if d.action == "up")
+            reran = sum(1 for d in done if d.action == "repeatable")
+            also = f" and ran {reran} repeatable(s)" if reran else ""
+            out.result(f"applied {applied} migration(s){also}; database at version {where}" if done
                        else f"nothing to apply; database at version {where}")
             return 0
 
@@ -200,13 +213,23 @@ async def run(args: dict, out: Output) -> int:
 
         if args["redo"]:
             done = await m.redo()
-            out.result(f"redid {done[-1].version:04d}_{done[-1].name}")
+            out.result(f"redid {next(d.label for d in done if d.action == 'up')}")
             return 0
 
         if args["seed"]:
             scale = _int(args, "--scale", "--scale")
             done = await m.seed(args["<name>"], scale=scale)
             out.result(f"ran {len(done)} seed file(s)")
+            return 0
+
+        if args["reset"]:
+            result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
+                                   scale=_int(args, "--scale", "--scale"))
+            for what in result.dropped:
+                out.result(f"dropped {what}")
+            applied = sum(1 for d in result.applied if d.action == "up")
+            out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
+                       f"ran {len(result.seeded)} seed file(s)")
             return 0
 
         if args["baseline"]:
@@ -225,17 +248,27 @@ async def run(args: dict, out: Output) -> int:
     raise AssertionError("unhandled command")
 
 
+def _table(out: Output, rows: list[tuple[str, ...]], right_aligned_last: bool = False) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    last = len(widths) - 1
+    for r in rows:
+        cells = [c.rjust(widths[i]) if right_aligned_last and i == last else c.ljust(widths[i])
+                 for i, c in enumerate(r)]
+        out.result("  ".join(cells).rstrip())
+
+
 def _print_status(out: Output, display_url: str, report) -> None:
     out.result(f"database: {display_url} ({report.dialect})")
     rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION")]
     for s in report.migrations:
-        rows.append((f"{s.version:04d}", s.name, s.state.value.upper() if s.state.value in ("modified", "missing",
-                     "failed") else s.state.value, s.applied_at or "-",
+        state = s.state.value.upper() if s.state.value in ("modified", "missing", "failed") else s.state.value
+        rows.append((f"{s.version:04d}", s.name, state, s.applied_at or "-",
                      f"{s.duration_ms} ms" if s.duration_ms is not None else "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    for r in rows:
-        out.result("  ".join(cell.ljust(widths[i]) if i < 4 else cell.rjust(widths[i]) for i, cell in enumerate(r))
-                   .rstrip())
+    _table(out, rows, right_aligned_last=True)
+    if report.repeatables:
+        out.result("")
+        _table(out, [("REPEATABLE", "STATE", "LAST RUN")] +
+               [(r.name, r.state, r.applied_at or "-") for r in report.repeatables])
     counts: dict[str, int] = {}
     for s in report.migrations:
         counts[s.state.value] = counts.get(s.state.value, 0) + 1

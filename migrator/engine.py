@@ -35,11 +35,14 @@ from .model import (
     Problem,
     ProblemKind,
     Project,
+    Repeatable,
+    RepeatableStatus,
     Seed,
     Step,
     StepResult,
     directives,
 )
+from .reset import drop_everything
 from .split import line_of
 from .url import DEFAULT_URL, DatabaseURL, parse
 
@@ -51,10 +54,29 @@ class StatusReport:
     dialect: str
     current: int | None
     migrations: list[MigrationStatus]
+    repeatables: list[RepeatableStatus]
 
     def as_json(self) -> dict:
         return {"dialect": self.dialect, "current": self.current,
-                "migrations": [m.as_json() for m in self.migrations]}
+                "migrations": [m.as_json() for m in self.migrations],
+                "repeatables": [r.as_json() for r in self.repeatables]}
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    dropped: list[str]  # "table users", "view kpi_summary", …
+    applied: list[StepResult]
+    seeded: list[StepResult]
+
+
+def check_reset_allowed(url: DatabaseURL, *, force: bool) -> None:
+    """`reset` is for development databases: raise ConfigError where it must refuse."""
+    if os.environ.get("RUNNER_ENV", "").lower() == "production":
+        raise ConfigError("reset refuses: RUNNER_ENV=production, and reset drops every object in the "
+                          "database; unset RUNNER_ENV on a development machine")
+    if not url.is_local and not force:
+        raise ConfigError(f"reset refuses to drop everything in {url.display}: it is not a local database "
+                          "(SQLite or a PostgreSQL server on localhost); add --force if you really mean it")
 
 
 def resolve_url(url: str | None) -> DatabaseURL:
@@ -121,8 +143,9 @@ class Migrator:
     async def status(self) -> StatusReport:
         """Every known version with its state. Read-only."""
         applied = await self.applied()
+        repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
         return StatusReport(self.url.dialect, plan.current_version(applied),
-                            plan.statuses(self.project.migrations, applied))
+                            plan.statuses(self.project.migrations, applied), repeatables)
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
@@ -137,6 +160,12 @@ class Migrator:
         self._refuse_if_blocked(applied)
         return plan.plan_up(self.project.migrations, applied, to)
 
+    async def plan_repeatables(self) -> list[Repeatable]:
+        """Repeatables that are new or changed since their last run, in name order. Read-only."""
+        states = {s.name: s.state for s in plan.repeatable_states(self.project.repeatables,
+                                                                  await self.journal.repeatables())}
+        return [r for r in self.project.repeatables if states[r.name] != "current"]
+
     async def plan_down(self, count: int | None = None, *, to: int | None = None,
                         everything: bool = False) -> list[Step]:
         """What `down` would roll back, newest first, with the SQL it would run. Read-only."""
@@ -147,11 +176,18 @@ class Migrator:
 
     async def up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
         async with self._run_lock():
-            await self._ensure_journal()
-            todo = await self.plan_up(to)
-            if single_transaction:
-                return await self._apply_all_at_once(todo)
-            return await self._each(todo, self._apply)
+            return await self._up(to, single_transaction=single_transaction)
+
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
+        await self._ensure_journal()
+        todo = await self.plan_up(to)
+        if single_transaction:
+            done = await self._apply_all_at_once(todo)
+        else:
+            done = await self._each(todo, self._apply)
+        if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
+            done += await self._each(await self.plan_repeatables(), self._apply_repeatable)
+        return done
 
     async def up_test(self, to: int | None = None) -> list[StepResult]:
         """Apply every pending migration inside one transaction on the real database, then roll it
@@ -196,7 +232,15 @@ class Migrator:
                    everything: bool = False) -> list[StepResult]:
         async with self._run_lock():
             await self._ensure_journal()
-            return await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            done = await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            await self._after_rollback(done)
+            return done
+
+    async def _after_rollback(self, done: list[StepResult]) -> None:
+        # `down` leaves repeatable objects alone, but what they stand on may be gone now:
+        # forget their runs so the next `up` runs them again.
+        if done and self.project.repeatables:
+            await self.journal.forget_repeatables()
 
     async def redo(self) -> list[StepResult]:
         """Roll back the newest migration and apply it again (its file may have been edited)."""
@@ -212,21 +256,40 @@ class Migrator:
             if migration is None:
                 raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
             steps = plan.plan_down(self.project.migrations, applied, count=1)
-            return await self._each(steps, self._roll_back) + await self._each([migration], self._apply)
+            done = await self._each(steps, self._roll_back)
+            await self._after_rollback(done)
+            done += await self._each([migration], self._apply)
+            return done + await self._each(await self.plan_repeatables(), self._apply_repeatable)
 
     async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
         """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
-        seeds = self._select_seeds(names or [])
         async with self._run_lock():
-            await self._ensure_journal()
-            applied = await self.applied()
-            self._refuse_if_blocked(applied)
-            pending = plan.plan_up(self.project.migrations, applied)
-            if pending:
-                raise ProblemsFound(
-                    [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
-                    f"{len(pending)} migration(s) pending; run `up` before seeding:")
-            return await self._each(seeds, lambda s: self._seed(s, scale))
+            return await self._seed_all(names, scale=scale)
+
+    async def _seed_all(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        seeds = self._select_seeds(names or [])
+        await self._ensure_journal()
+        applied = await self.applied()
+        self._refuse_if_blocked(applied)
+        pending = plan.plan_up(self.project.migrations, applied)
+        if pending:
+            raise ProblemsFound(
+                [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
+                f"{len(pending)} migration(s) pending; run `up` before seeding:")
+        return await self._each(seeds, lambda s: self._seed(s, scale))
+
+    async def reset(self, *, seed: bool = True, force: bool = False, scale: int = 1000) -> ResetResult:
+        """Drop everything in the database, then `up` and (unless seed=False) the seeds.
+
+        For development databases only: refuses unless the database is SQLite or a PostgreSQL
+        server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
+        """
+        check_reset_allowed(self.url, force=force)
+        async with self._run_lock():
+            dropped = await drop_everything(self.db)
+            applied = await self._up()
+            seeded = await self._seed_all(scale=scale) if seed else []
+        return ResetResult(dropped, applied, seeded)
 
     async def baseline(self, version: int) -> list[StepResult]:
         """Record every migration up to `version` as applied without running it."""
@@ -290,7 +353,7 @@ class Migrator:
             await self.db.unlock()
 
     async def _ensure_journal(self) -> None:
-        if not await self.journal.exists():
+        if not await self.journal.complete():
             await self.journal.create()
 
     def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
@@ -337,14 +400,14 @@ class Migrator:
             err.lock_timeout = exc.lock_timeout
             raise err from None
 
-    async def _log_failure(self, action: str, version: int, name: str, checksum: str | None,
+    async def _log_failure(self, action: str, version: int | None, name: str, checksum: str | None,
                            err: MigratorError) -> None:
         # Its own autocommit statement: the failed step's transaction has been rolled back.
         with contextlib.suppress(Exception):
             await self.journal.event(action, version=version, name=name, checksum=checksum, success=False,
                                      message=err.message)
 
-    async def _in_transaction(self, action: str, version: int, name: str, checksum: str | None,
+    async def _in_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
                               sql: str, display_path: str, **how) -> StepResult | None:
         """One step in its transaction, tried again (with backoff) when it failed waiting for a lock."""
         for attempt in range(1, self.retries + 2):
@@ -359,7 +422,7 @@ class Migrator:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _one_transaction(self, action: str, version: int, name: str, checksum: str | None,
+    async def _one_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
                                sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
                                record: Callable[[int], Awaitable[None]],
                                prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
@@ -449,6 +512,15 @@ class Migrator:
         return await self._in_transaction("down", step.version, step.name, checksum, step.sql, display,
                                           already_done=already_done,
                                           record=lambda ms: self.journal.remove(step.version))
+
+    async def _apply_repeatable(self, r: Repeatable) -> StepResult | None:
+        async def already_done() -> bool:
+            return await self.journal.repeatable_checksum(r.name) == r.script.checksum
+
+        return await self._in_transaction(
+            "repeatable", None, r.name, r.script.checksum, r.script.sql, r.script.display_path,
+            already_done=already_done,
+            record=lambda ms: self.journal.record_repeatable(r.name, r.script.checksum, ms))
 
     async def _seed(self, seed: Seed, scale: int) -> StepResult:
         async def never_done() -> bool:

@@ -60,8 +60,12 @@ class Journal:
     async def exists(self) -> bool:
         return bool((await self._one("exists"))["n"])
 
+    async def complete(self) -> bool:
+        """All of the runner's tables exist (a journal from an older runner may lack newer ones)."""
+        return (await self._one("exists"))["tables"] == 3
+
     async def create(self) -> None:
-        await self._run("create")
+        await self._run("create")  # CREATE TABLE IF NOT EXISTS: also completes an older journal
 
     async def applied(self) -> list[Applied]:
         """Every journal row; an empty list when the journal does not exist yet (nothing is created)."""
@@ -114,6 +118,24 @@ class Journal:
             return []
         rows = await self.db.fetch(self.q["events"][0], {"limit": limit})
         return [dict(r, occurred_at=_iso(r["occurred_at"]), success=bool(r["success"])) for r in rows]
+
+    async def repeatables(self) -> dict[str, tuple[str, str | None]]:
+        """name -> (checksum, applied_at) of each repeatable's last run; {} without a journal."""
+        if not await self.complete():
+            return {}
+        rows = await self.db.fetch(self.q["repeatables"][0], {})
+        return {r["name"]: (r["checksum"], _iso(r["applied_at"])) for r in rows}
+
+    async def repeatable_checksum(self, name: str) -> str | None:
+        row = await self._one("repeatable_checksum", name=name)
+        return row["checksum"] if row else None
+
+    async def record_repeatable(self, name: str, checksum: str, duration_ms: int) -> None:
+        await self._run("record_repeatable", name=name, checksum=checksum, actor=actor(),
+                        duration_ms=duration_ms, runner_version=self.runner_version)
+
+    async def forget_repeatables(self) -> None:
+        await self._run("forget_repeatables")
 
     async def seed_params(self, scale: int) -> None:
         await self._run("seed_params", scale=scale)

@@ -29,7 +29,7 @@ def test_plpgsql_function_do_block_and_trigger_run_whole(project, pg_backend, pg
     assert result.returncode == 0, result.stderr
     assert pg_backend.query("SELECT item_id, note FROM audit") == [(1, "added; by trigger")]
     assert pg_cli("down").returncode == 0
-    assert pg_backend.tables() == {"schema_journal", "schema_journal_events"}
+    assert pg_backend.tables() == {"schema_journal", "schema_journal_events", "schema_journal_repeatable"}
 
 
 def test_concurrently_without_the_directive_fails_cleanly(project, pg_backend, pg_cli):
