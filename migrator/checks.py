@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import plan
 from .engine import Migrator, resolve_url
 from .errors import ConfigError, MigratorError, ProblemsFound
 from .introspect import Difference, Schema, diff, snapshot
@@ -26,13 +25,13 @@ DRIFT_WORDS = {"added": "added by hand", "missing": "missing", "changed": "alter
 class MigrationCheck:
     """What `check` found for one migration; no problems means its rollback is a true inverse."""
 
-    version: int
+    version: int | None  # None: the repeatables, applied after every migration
     name: str
     problems: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
-        return f"{self.version:04d}_{self.name}"
+        return self.name if self.version is None else f"{self.version:04d}_{self.name}"
 
     @property
     def ok(self) -> bool:
@@ -48,7 +47,7 @@ class MigrationCheck:
 class CheckReport:
     dialect: str
     where: str
-    results: list[MigrationCheck]
+    results: list[MigrationCheck]  # the migrations', then the repeatables' if there are any
     unchecked: list[str]  # labels not reached after a migration could not be applied
 
     @property
@@ -56,9 +55,12 @@ class CheckReport:
         return [r for r in self.results if not r.ok]
 
     def summary(self) -> str:
-        checked = len(self.results)
-        text = (f"{checked - len(self.failed)} of {checked} migration(s) roll back to exactly the schema before "
+        migrations = [r for r in self.results if r.version is not None]
+        passed = [r for r in migrations if r.ok]
+        text = (f"{len(passed)} of {len(migrations)} migration(s) roll back to exactly the schema before "
                 f"them ({self.dialect}, on {self.where})")
+        if any(r.version is None and not r.ok for r in self.results):
+            text += "; the repeatables failed"
         if self.unchecked:
             text += f"; {len(self.unchecked)} not checked: {', '.join(self.unchecked)}"
         return text
@@ -92,6 +94,10 @@ async def check(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
                     if not can_go_on:
                         unchecked = [later.label for later in migrations[index + 1:]]
                         break
+                else:
+                    if m.project.repeatables:
+                        results.append(await _apply_repeatables(m))
+                        report_one(results[-1])
             finally:
                 if not scratch.temporary:  # leave the user's scratch database as empty as we found it
                     try:
@@ -99,6 +105,16 @@ async def check(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
                     except MigratorError:
                         pass  # the failure is already reported for its migration
         return CheckReport(scratch.url.dialect, scratch.description, results, unchecked)
+
+
+async def _apply_repeatables(m: Migrator) -> MigrationCheck:
+    """sql/repeatable/ follows the newest schema: a full `up` applies it after the last migration."""
+    result = MigrationCheck(None, f"sql/repeatable/ ({len(m.project.repeatables)} file(s))")
+    try:
+        await m.up()
+    except MigratorError as exc:
+        result.problems.append(f"applying them after the last migration failed: {exc.message}")
+    return result
 
 
 async def _check_one(m: Migrator, migration: Migration) -> tuple[MigrationCheck, bool]:
@@ -169,7 +185,8 @@ async def live_schema(url: str | DatabaseURL | None, project_dir: str | Path = "
 
 async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path, *, to: int | None = None,
                           scratch_url: str | None = None, lock_wait: float = 30.0) -> Schema:
-    """The schema the migration files give (up to `to`, else all), built on a scratch database."""
+    """The schema the migration files give, built on a scratch database: every migration and then
+    the repeatables, or only the migrations up to `to`."""
     like = url if isinstance(url, DatabaseURL) else resolve_url(url)
     if scratch_url and parse(scratch_url).dialect != like.dialect:
         raise ConfigError(f"--scratch-url is a {parse(scratch_url).dialect} database but --url is {like.dialect}; "
@@ -177,7 +194,9 @@ async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path
     async with scratch_database(like, scratch_url, lock_wait=lock_wait) as scratch:
         async with Migrator.connect(scratch.url, project_dir, lock_wait=lock_wait) as m:
             try:
-                if m.project.migrations and (to is None or to >= m.project.migrations[0].version):
+                if to is None:
+                    await m.up()
+                elif any(mig.version <= to for mig in m.project.migrations):
                     await m.up(to=to)
                 return await snapshot(m.db)
             finally:
@@ -190,20 +209,42 @@ async def drift(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
     """Compare the live database with the migrations its journal says are applied. Read-only on it."""
     live_url = url if isinstance(url, DatabaseURL) else resolve_url(url)
     async with Migrator.connect(live_url, project_dir, read_only=True) as live:
-        applied = await live.applied()
+        status = await live.status()
         problems = await live.verify()
         actual = await snapshot(live.db)
-        labels = {m.version: m.label for m in live.project.migrations}
-    version = plan.current_version(applied)
+        project = live.project
     cannot = [p for p in problems if p.kind in (ProblemKind.MISSING, ProblemKind.OUT_OF_ORDER, ProblemKind.FAILED)]
     if cannot:
         raise ProblemsFound(cannot, "drift cannot tell what the schema should be until these are resolved:")
+    labels = {m.version: m.label for m in project.migrations}
     notes = [f"{labels[p.version]} changed since it was applied; the expected schema uses today's file"
              for p in problems if p.kind is ProblemKind.MODIFIED]
-    # nothing applied: the expected schema is that of an empty database of the same kind
-    expected = await expected_schema(live_url, project_dir, to=version if version is not None else -1,
-                                     scratch_url=scratch_url, lock_wait=lock_wait)
-    return DriftReport(live_url.dialect, live_url.display, version, diff(expected, actual), notes)
+
+    # Repeatables run after the newest migration; on a database that is not there yet, the
+    # objects they define cannot be compared.
+    version = status.current
+    at_newest = version is not None and version == max(m.version for m in project.migrations)
+    ran = [r for r in status.repeatables if r.applied_at is not None]
+    to = None if at_newest and ran else (version if version is not None else -1)
+    for r in status.repeatables if to is None else ():
+        if r.state == "changed":
+            notes.append(f"repeatable/{r.name} changed since its last run; the expected schema uses today's file")
+        elif r.state == "new":
+            notes.append(f"repeatable/{r.name} never ran here; the expected schema includes it")
+    expected = await expected_schema(live_url, project_dir, to=to, scratch_url=scratch_url, lock_wait=lock_wait)
+    differences = diff(expected, actual)
+    if ran and to is not None:
+        defined = _defined_by(project.repeatables, live_url.dialect)
+        differences = [d for d in differences if (d.item.parent or d.item.key)[1] not in defined]
+        notes.append("the objects of sql/repeatable/ are not compared: they follow the newest migration, and "
+                     "this database is not at it")
+    return DriftReport(live_url.dialect, live_url.display, version, differences, notes)
+
+
+def _defined_by(repeatables, dialect: str) -> set[str]:
+    from .sqlfacts import facts
+
+    return {f.name for r in repeatables for f in facts(r.script.sql, dialect) if f.action == "create"}
 
 
 __all__ = ["check", "drift", "live_schema", "expected_schema", "CheckReport", "MigrationCheck", "DriftReport"]

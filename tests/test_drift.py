@@ -117,3 +117,27 @@ def test_schema_out_into_a_missing_folder_is_one_error_line(cli, project, tmp_pa
     assert done.returncode == 2
     assert done.stderr.startswith("error: cannot write ")
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_drift_compares_the_repeatables_at_the_newest_version(cli, project, backend):
+    _write(project)
+    project.write("sql/repeatable/big_loans.sql", "DROP VIEW IF EXISTS big_loans;\n"
+                                                  "CREATE VIEW big_loans AS SELECT id FROM loans WHERE amount > 100;\n")
+    assert cli("up").returncode == 0
+    assert cli("drift").returncode == 0
+    backend.query("DROP VIEW big_loans")
+    done = cli("drift")
+    assert done.returncode == 3
+    assert "  missing: view big_loans (view)" in done.stdout.splitlines()
+
+
+def test_drift_leaves_the_repeatables_out_below_the_newest_version(cli, project, backend):
+    _write(project)
+    project.write("sql/repeatable/big_loans.sql", "DROP VIEW IF EXISTS big_loans;\n"
+                                                  "CREATE VIEW big_loans AS SELECT id FROM loans WHERE amount > 100;\n")
+    assert cli("up").returncode == 0
+    project.migration("0004_later", "CREATE TABLE later (id INTEGER);\n", "DROP TABLE later;\n")
+    done = cli("drift")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.splitlines()[0] == ("note: the objects of sql/repeatable/ are not compared: they follow the "
+                                           "newest migration, and this database is not at it")

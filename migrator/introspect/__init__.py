@@ -7,13 +7,23 @@ name (a table's column order is compared, as one attribute of the table), SQLite
 by `sqlite_autoindex_t_1`), and expressions use the database's own canonical spelling
 (PostgreSQL's `pg_get_*def`) or a token-normalised one (SQLite's stored text).
 
-The runner's own `schema_journal` / `schema_journal_events` tables are left out. Read-only.
+The runner's own journal tables (`schema_journal`, `schema_journal_events`, …, as made by
+journal/<dialect>.sql) are left out. Read-only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 
-JOURNAL_TABLES = frozenset({"schema_journal", "schema_journal_events"})
+
+@functools.cache
+def journal_tables(dialect: str) -> frozenset[str]:
+    """The runner's own tables: those the `create` block of journal/<dialect>.sql makes."""
+    from ..journal import queries
+    from ..sqlfacts import facts
+
+    return frozenset(f.name for sql in queries(dialect)["create"] for f in facts(sql, dialect)
+                     if f.action == "create" and f.kind == "table")
 
 
 @dataclass(frozen=True)
@@ -304,4 +314,4 @@ def diff(expected: Schema, actual: Schema) -> list[Difference]:
 
 
 __all__ = ["Schema", "Table", "Column", "Constraint", "Index", "Trigger", "View", "Routine", "Sequence", "TypeDef",
-           "snapshot", "diff", "items", "Difference", "Item", "JOURNAL_TABLES"]
+           "snapshot", "diff", "items", "Difference", "Item", "journal_tables"]

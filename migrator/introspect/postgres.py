@@ -6,8 +6,8 @@ named without it, others as `schema.name`. Objects that belong to an extension a
 """
 from __future__ import annotations
 
-from . import (JOURNAL_TABLES, Column, Constraint, Index, Routine, Schema, Sequence, Table, Trigger, TypeDef,
-               View)
+from . import (Column, Constraint, Index, Routine, Schema, Sequence, Table, Trigger, TypeDef, View,
+               journal_tables)
 
 # A user object: not in a system schema, not created by an extension.
 _USER_SCHEMA = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'"
@@ -170,7 +170,7 @@ _CONSTRAINT_KINDS = {"p": "primary key", "u": "unique", "f": "foreign key", "c":
 
 
 async def snapshot(db) -> Schema:
-    relations = [r for r in await db.fetch(_TABLES) if r["relname"] not in JOURNAL_TABLES]
+    relations = [r for r in await db.fetch(_TABLES) if r["relname"] not in journal_tables("postgres")]
     wanted = {r["oid"] for r in relations}
 
     def by_oid(rows: list[dict]) -> dict[int, list[dict]]:
@@ -203,7 +203,7 @@ async def snapshot(db) -> Schema:
 
     sequences = []
     for s in await db.fetch(_SEQUENCES):
-        if s["is_identity"] or s["owner_table"] in JOURNAL_TABLES:
+        if s["is_identity"] or s["owner_table"] in journal_tables("postgres"):
             continue  # an identity column's own sequence is part of the column
         definition = (f"AS {s['type']} START {s['start']} INCREMENT {s['increment']} MINVALUE {s['min']} "
                       f"MAXVALUE {s['max']} CACHE {s['cache']}{' CYCLE' if s['cycle'] else ''}")

@@ -9,7 +9,7 @@ whitespace, quoting or keyword case is not reported as a change.
 from __future__ import annotations
 
 from ..sqltokens import Token, normalise, paren_groups, split_top_level, tokenize
-from . import JOURNAL_TABLES, Column, Constraint, Index, Schema, Table, Trigger, View
+from . import Column, Constraint, Index, Schema, Table, Trigger, View, journal_tables
 
 _OBJECTS = """
 SELECT type, name, tbl_name, sql FROM sqlite_master
@@ -19,7 +19,7 @@ ORDER BY name
 
 
 async def snapshot(db) -> Schema:
-    rows = [r for r in await db.fetch(_OBJECTS) if r["tbl_name"] not in JOURNAL_TABLES]
+    rows = [r for r in await db.fetch(_OBJECTS) if r["tbl_name"] not in journal_tables("sqlite")]
     triggers: dict[str, list[Trigger]] = {}
     index_sql: dict[str, str] = {}
     for r in rows:
