@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .errors import StatementError
 from .split import Statement, line_of, split_postgres, split_sqlite
-from .sqltokens import Token, paren_groups, split_top_level, tokenize
+from .sqltokens import Token, group_end, split_top_level, tokenize
 
 KINDS = {"TABLE", "INDEX", "VIEW", "TRIGGER", "FUNCTION", "PROCEDURE", "TYPE", "DOMAIN", "SEQUENCE", "SCHEMA",
          "EXTENSION", "POLICY"}
@@ -31,7 +31,6 @@ class Fact:
     or_replace: bool = False
     cascade: bool = False
     refs: frozenset[str] = frozenset()  # identifiers the statement mentions (index columns, trigger function)
-    text: str = ""  # the statement's first words, for messages
 
 
 def statements(sql: str, dialect: str) -> list[Statement]:
@@ -94,7 +93,7 @@ class _Reader:
         return line_of(self.sql, tok.offset) or 1
 
     def name(self) -> tuple[str | None, str | None]:
-        """A possibly qualified name: (schema, name), both case-folded; skips a function's argument list."""
+        """A possibly qualified name: (schema, name), both case-folded."""
         if self.done() or self.t[self.i].kind not in ("word", "name"):
             return None, None
         parts = [self.t[self.i].ident]
@@ -106,7 +105,7 @@ class _Reader:
 
     def skip_parens(self) -> list[Token]:
         if not self.done() and self.t[self.i].text == "(":
-            end = paren_groups(self.t, self.i)
+            end = group_end(self.t, self.i)
             inside = self.t[self.i + 1:end - 1]
             self.i = end
             return inside
@@ -119,11 +118,10 @@ def _idents(tokens: list[Token]) -> frozenset[str]:
 
 def _facts_of(tokens: list[Token], sql: str) -> list[Fact]:
     r = _Reader(tokens, sql)
-    head = " ".join(t.text for t in tokens[:4])
     if r.take("CREATE"):
-        return _create(r, head)
+        return _create(r)
     if r.take("DROP"):
-        return _drop(r, head)
+        return _drop(r)
     if r.take("ALTER", "TABLE"):
         return _alter_table(r)
     if r.at("ALTER") and (r.peek(1) in KINDS or r.peek(1) == "MATERIALIZED"):
@@ -138,15 +136,15 @@ def _facts_of(tokens: list[Token], sql: str) -> list[Fact]:
         r.skip_parens()
         if r.take("RENAME", "TO"):
             _, new = r.name()
-            return [Fact("rename", kind, name, r.line(0), schema=schema, new_name=new, text=head)]
+            return [Fact("rename", kind, name, r.line(0), schema=schema, new_name=new)]
         return []
     if r.take("PRAGMA"):
         _, name = r.name()
-        return [Fact("pragma", "pragma", name, r.line(0), text=head)]
+        return [Fact("pragma", "pragma", name, r.line(0))]
     return []
 
 
-def _create(r: _Reader, head: str) -> list[Fact]:
+def _create(r: _Reader) -> list[Fact]:
     or_replace = r.at("OR", "REPLACE")
     while r.peek() in _CREATE_MODIFIERS:
         r.i += 1
@@ -167,8 +165,7 @@ def _create(r: _Reader, head: str) -> list[Fact]:
         _, table = r.name()
         while not r.done() and r.t[r.i].text != "(":
             r.i += 1  # USING method
-        return [Fact("create", "index", name, line, table=table, schema=schema, refs=_idents(r.skip_parens()),
-                     text=head)]
+        return [Fact("create", "index", name, line, table=table, schema=schema, refs=_idents(r.skip_parens()))]
     schema, name = r.name()
     if kind in ("trigger", "policy"):
         while not r.done() and not r.at("ON"):
@@ -182,8 +179,7 @@ def _create(r: _Reader, head: str) -> list[Fact]:
                 called.add(r.name()[1])
             else:
                 r.i += 1
-        return [Fact("create", kind, name, line, table=table, schema=schema, refs=frozenset(called - {None}),
-                     text=head)]
+        return [Fact("create", kind, name, line, table=table, schema=schema, refs=frozenset(called - {None}))]
     if kind == "sequence":
         rest = [t.upper for t in r.t[r.i:]]
         if "OWNED" in rest:
@@ -191,12 +187,12 @@ def _create(r: _Reader, head: str) -> list[Fact]:
             r.i = at
             owner_schema, owner = r.name()
             table = owner if owner_schema is None else owner_schema  # OWNED BY table.column
-            return [Fact("create", kind, name, line, table=table, schema=schema, text=head)]
+            return [Fact("create", kind, name, line, table=table, schema=schema)]
     refs = _idents(r.t[r.i:]) if kind in ("view", "materialized view") else frozenset()
-    return [Fact("create", kind, name, line, schema=schema, or_replace=or_replace, refs=refs, text=head)]
+    return [Fact("create", kind, name, line, schema=schema, or_replace=or_replace, refs=refs)]
 
 
-def _drop(r: _Reader, head: str) -> list[Fact]:
+def _drop(r: _Reader) -> list[Fact]:
     if r.take("MATERIALIZED", "VIEW"):
         kind = "materialized view"
     elif r.peek() in KINDS:
@@ -217,7 +213,7 @@ def _drop(r: _Reader, head: str) -> list[Fact]:
         table = None
         if r.take("ON"):
             _, table = r.name()
-        out.append(Fact("drop", kind, name, line, table=table, schema=schema, cascade=cascade, text=head))
+        out.append(Fact("drop", kind, name, line, table=table, schema=schema, cascade=cascade))
         if r.done() or r.t[r.i].text != ",":
             break
         r.i += 1
@@ -232,41 +228,40 @@ def _alter_table(r: _Reader) -> list[Fact]:
     for action in split_top_level(r.t[r.i:]):
         a = _Reader(action, r.sql)
         line = a.line(0)
-        head = " ".join(t.text for t in action[:4])
         if a.take("ADD"):
             if a.take("CONSTRAINT"):
                 _, name = a.name()
-                out.append(Fact("add constraint", "constraint", name, line, table=table, schema=schema, text=head))
+                out.append(Fact("add constraint", "constraint", name, line, table=table, schema=schema))
             elif a.peek() in ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE"):
-                out.append(Fact("add constraint", "constraint", None, line, table=table, schema=schema, text=head))
+                out.append(Fact("add constraint", "constraint", None, line, table=table, schema=schema))
             else:
                 a.take("COLUMN")
                 a.take("IF", "NOT", "EXISTS")
                 _, column = a.name()
-                out.append(Fact("add column", "column", column, line, table=table, schema=schema, text=head))
+                out.append(Fact("add column", "column", column, line, table=table, schema=schema))
         elif a.take("DROP"):
             if a.take("CONSTRAINT"):
                 a.take("IF", "EXISTS")
                 _, name = a.name()
-                out.append(Fact("drop constraint", "constraint", name, line, table=table, schema=schema, text=head))
+                out.append(Fact("drop constraint", "constraint", name, line, table=table, schema=schema))
             else:
                 a.take("COLUMN")
                 a.take("IF", "EXISTS")
                 _, column = a.name()
-                out.append(Fact("drop column", "column", column, line, table=table, schema=schema, text=head))
+                out.append(Fact("drop column", "column", column, line, table=table, schema=schema))
         elif a.take("RENAME"):
             if a.take("TO"):
                 _, new = a.name()
-                out.append(Fact("rename", "table", table, line, schema=schema, new_name=new, text=head))
+                out.append(Fact("rename", "table", table, line, schema=schema, new_name=new))
             elif a.take("CONSTRAINT"):
                 _, old = a.name()
                 a.take("TO")
                 _, new = a.name()
-                out.append(Fact("rename", "constraint", old, line, table=table, new_name=new, text=head))
+                out.append(Fact("rename", "constraint", old, line, table=table, new_name=new))
             else:
                 a.take("COLUMN")
                 _, old = a.name()
                 a.take("TO")
                 _, new = a.name()
-                out.append(Fact("rename column", "column", old, line, table=table, new_name=new, text=head))
+                out.append(Fact("rename column", "column", old, line, table=table, new_name=new))
     return out

@@ -91,7 +91,7 @@ def normalise(tokens: list[Token] | str) -> str:
     return text
 
 
-def paren_groups(tokens: list[Token], start: int) -> int:
+def group_end(tokens: list[Token], start: int) -> int:
     """Index just past the parenthesised group opening at `tokens[start]` (which must be '(')."""
     depth = 0
     for i in range(start, len(tokens)):

@@ -8,7 +8,7 @@ whitespace, quoting or keyword case is not reported as a change.
 """
 from __future__ import annotations
 
-from ..sqltokens import Token, normalise, paren_groups, split_top_level, tokenize
+from ..sqltokens import Token, normalise, group_end, split_top_level, tokenize
 from . import Column, Constraint, Index, Schema, Table, Trigger, View, journal_tables
 
 _OBJECTS = """
@@ -130,7 +130,7 @@ def _parse_create_table(sql: str) -> dict:
     if open_at is None or "AS" in words[:open_at]:  # CREATE TABLE … AS SELECT
         result["options"] = tuple(options)
         return result
-    close_at = paren_groups(tokens, open_at)
+    close_at = group_end(tokens, open_at)
     tail = words[close_at:]
     if "WITHOUT" in tail:
         options.append("WITHOUT ROWID")
@@ -149,7 +149,7 @@ def _parse_create_table(sql: str) -> dict:
 def _checks_in(part: list[Token], result: dict) -> None:
     for i, t in enumerate(part):
         if t.upper == "CHECK" and i + 1 < len(part) and part[i + 1].text == "(":
-            end = paren_groups(part, i + 1)
+            end = group_end(part, i + 1)
             name = part[i - 1].ident if i >= 2 and part[i - 2].upper == "CONSTRAINT" else None
             result["checks"].append((name, normalise(part[i + 2:end - 1])))
 
@@ -159,7 +159,7 @@ def _table_constraint(part: list[Token], result: dict) -> None:
     words = [t.upper for t in part]
     if "FOREIGN" in words and "DEFERRABLE" in words:
         open_at = words.index("FOREIGN") + 2
-        cols = tuple(t.ident for t in part[open_at + 1:paren_groups(part, open_at) - 1] if t.text != ",")
+        cols = tuple(t.ident for t in part[open_at + 1:group_end(part, open_at) - 1] if t.text != ",")
         result["deferrable"][cols] = _deferrable(part)
 
 
@@ -171,7 +171,7 @@ def _column_definition(part: list[Token], result: dict) -> None:
         if w == "COLLATE" and i + 1 < len(part):
             info["collation"] = part[i + 1].ident.upper()
         if w == "AS" and i + 1 < len(part) and part[i + 1].text == "(":
-            end = paren_groups(part, i + 1)
+            end = group_end(part, i + 1)
             kind = "STORED" if end < len(words) and words[end] == "STORED" else "VIRTUAL"
             info["generated"] = f"({normalise(part[i + 2:end - 1])}) {kind}"
     if "REFERENCES" in words and "DEFERRABLE" in words:
