@@ -19,7 +19,7 @@ async def run_checks(args: dict, out, *, lock_wait: float) -> int:
     if args["lint"]:
         return _lint(args, out)
 
-    url = resolve_url(args["--url"])
+    url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
     common = dict(scratch_url=args["--scratch-url"], lock_wait=lock_wait)
 

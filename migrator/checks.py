@@ -79,7 +79,7 @@ async def check(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
     applying it again succeeds and gives the same schema as the first time. Never touches the
     database of `url`; on PostgreSQL it only borrows its server for the scratch database.
     """
-    like = parse(scratch_url) if scratch_url else url if isinstance(url, DatabaseURL) else resolve_url(url)
+    like = parse(scratch_url) if scratch_url else url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     report_one = on_result or (lambda result: None)
     results: list[MigrationCheck] = []
     unchecked: list[str] = []
@@ -187,7 +187,7 @@ async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path
                           scratch_url: str | None = None, lock_wait: float = 30.0) -> Schema:
     """The schema the migration files give, built on a scratch database: every migration and then
     the repeatables, or only the migrations up to `to`."""
-    like = url if isinstance(url, DatabaseURL) else resolve_url(url)
+    like = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     if scratch_url and parse(scratch_url).dialect != like.dialect:
         raise ConfigError(f"--scratch-url is a {parse(scratch_url).dialect} database but --url is {like.dialect}; "
                           "the schema must be built on the same kind of database")
@@ -207,7 +207,7 @@ async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path
 async def drift(url: str | DatabaseURL | None, project_dir: str | Path, *, scratch_url: str | None = None,
                 lock_wait: float = 30.0) -> DriftReport:
     """Compare the live database with the migrations its journal says are applied. Read-only on it."""
-    live_url = url if isinstance(url, DatabaseURL) else resolve_url(url)
+    live_url = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     async with Migrator.connect(live_url, project_dir, read_only=True) as live:
         status = await live.status()
         problems = await live.verify()
