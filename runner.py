@@ -136,7 +136,7 @@ def _progress_line(result) -> str:
 
 
 COMMANDS = ("up", "down", "redo", "status", "verify", "new", "seed", "baseline", "reset", "repair", "backup",
-            "restore")
+            "restore", "check", "drift", "schema", "lint")
 
 
 def _command(args: dict) -> str:
@@ -156,6 +156,7 @@ async def run(args: dict, out: Output, log) -> int:
         return 0
     if args["check"] or args["drift"] or args["schema"] or args["lint"]:
         from checks_cli import run_checks
+        log.start(_command(args), None, args["--dir"])
         return await run_checks(args, out, lock_wait=_float(args, "--lock-wait", "--lock-wait"))
 
     url = resolve_url(args["--url"], args["--dir"])

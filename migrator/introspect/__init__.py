@@ -3,9 +3,10 @@
 `await snapshot(driver)` returns a `Schema`: tables with their columns, constraints, indexes and
 triggers, then views, routines, sequences, types, extensions and schemas. Everything is
 normalised so that comparing two snapshots shows real differences only: objects are sorted by
-name (a table's column order is compared, as one attribute of the table), SQLite's unnamed constraints are keyed by what they say (not
-by `sqlite_autoindex_t_1`), and expressions use the database's own canonical spelling
-(PostgreSQL's `pg_get_*def`) or a token-normalised one (SQLite's stored text).
+name (a table's column order is compared, as one attribute of the table), SQLite's unnamed
+constraints are keyed by what they say (not by `sqlite_autoindex_t_1`), and expressions use the
+database's own canonical spelling (PostgreSQL's `pg_get_*def`) or a token-normalised one
+(SQLite's stored text).
 
 The runner's own journal tables (`schema_journal`, `schema_journal_events`, …, as made by
 journal/<dialect>.sql) are left out. Read-only.
