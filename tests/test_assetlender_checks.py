@@ -3,15 +3,6 @@ import json
 
 from conftest import ROOT, run_cli
 
-# Reported to the migrations' author; each needs a decision in the SQL file, not in the linter:
-# 0011 (PostgreSQL) adds a CHECK constraint without NOT VALID, scanning loan_applications under an
-# ACCESS EXCLUSIVE lock; 0013 drops first_name / last_name without a `-- backup:` note saying that
-# users.full_name keeps them. Empty this set when they are resolved.
-KNOWN_ERRORS = {
-    ("sql/0011_add_withdrawn_status.postgres.sql", "constraint-missing-not-valid"),
-    ("rollbacks/0011_add_withdrawn_status.postgres.sql", "constraint-missing-not-valid"),
-    ("sql/0013_drop_users_name_parts.sql", "drop-without-backup"),
-}
 
 
 def test_every_assetlender_rollback_restores_the_exact_schema(backend):
@@ -30,4 +21,4 @@ def test_assetlender_migrations_have_no_lint_errors_beyond_the_reported_ones():
     report = json.loads(done.stdout)
     assert report["squawk"] is not None
     errors = {(f["file"], f["rule"]) for f in report["findings"] if f["severity"] == "error"}
-    assert errors == KNOWN_ERRORS
+    assert errors == set()
