@@ -13,6 +13,10 @@ Usage:
   runner.py repair [options]
   runner.py backup [--out=<path>] [options]
   runner.py restore <path> [options]
+  runner.py check [--scratch-url=<url>] [options]
+  runner.py drift [--scratch-url=<url>] [options]
+  runner.py schema [--out=<path>] [--from-files] [--scratch-url=<url>] [options]
+  runner.py lint [--json] [--strict] [--dialect=<dialect>] [--min-sqlite=<version>] [options]
   runner.py fleet up --targets=<file> [--to=<version>] [--json] [options]
   runner.py fleet down [<count>] --targets=<file> [--to=<version>] [--json] [options]
   runner.py fleet status --targets=<file> [--json] [options]
@@ -42,12 +46,19 @@ Options:
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
   --backup                up: take a backup first (as `backup` does) when something is pending.
   --out=<path>            backup: the file to write (never overwritten) or an existing folder;
-                          default <dir>/backups/<dbname>-<UTC time>.<dump|db>.
-  --json                  status, fleet: one JSON document on stdout.
-  --strict                verify: pending migrations are problems too (is the database fully migrated?).
+                          default <dir>/backups/<dbname>-<UTC time>.<dump|db>;
+                          schema: write the SQL text to this file instead of stdout.
+  --json                  status, lint, fleet: one JSON document on stdout.
+  --strict                verify: pending migrations are problems too (is the database fully migrated?);
+                          lint: warnings fail too.
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
   --no-seed               reset: do not run the seeds after `up`.
   --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
+  --scratch-url=<url>     check, drift, schema: an empty database to apply migrations in; default: a temporary
+                          SQLite file, or a temporary database on the --url PostgreSQL server, dropped after.
+  --from-files            schema: the schema the migration files give (built on a scratch database).
+  --dialect=<dialect>     lint: only the files of this dialect (sqlite or postgres); default: both.
+  --min-sqlite=<version>  lint: the oldest SQLite the migrations must run on; default: the runner's own.
   -h --help               Show this help.
   --version               Show the runner's version.
 
@@ -65,7 +76,8 @@ transaction, through pg_restore and psql; SQLite: through the backup API into th
 
 Exit status: 0 success; 1 a migration, seed, backup or restore failed; 2 usage or configuration
 error (also: pg_dump/pg_restore/psql not installed, a file that is not a backup); 3 verify found
-problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+problems (and up refusing for the same reasons), check/drift/lint found problems; 4 the lock was
+not taken in time.
 fleet: 0 every target succeeded; 1 a target failed; 2 configuration; 4 every failure was a lock wait;
 128+N stopped by signal N (SIGINT 130, SIGTERM 143).
 Progress goes to stderr, results to stdout.
@@ -139,7 +151,7 @@ def _progress_line(result) -> str:
 
 
 COMMANDS = ("up", "down", "redo", "status", "verify", "new", "seed", "baseline", "reset", "repair", "backup",
-            "restore")
+            "restore", "check", "drift", "schema", "lint")
 
 
 def _command(args: dict) -> str:
@@ -161,6 +173,10 @@ async def run(args: dict, out: Output, log) -> int:
         out.result(str(up))
         out.result(str(down))
         return 0
+    if args["check"] or args["drift"] or args["schema"] or args["lint"]:
+        from checks_cli import run_checks
+        log.start(_command(args), None, args["--dir"])
+        return await run_checks(args, out, lock_wait=_float(args, "--lock-wait", "--lock-wait"))
 
     url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password

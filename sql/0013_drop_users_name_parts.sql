@@ -4,6 +4,8 @@
 -- after 0012, then the old columns go.
 -- No view or index uses them, so a plain DROP COLUMN works on both dialects
 -- (SQLite 3.35+). No table rebuild.
+-- backup: the names live on in users.full_name (backfilled just below); the
+-- rollback splits them back at the first space.
 UPDATE users
 SET full_name = NULLIF(TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')), '')
 WHERE full_name IS NULL;

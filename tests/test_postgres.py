@@ -207,3 +207,11 @@ def test_backup_and_restore_as_the_database_owner_with_a_password(project, passw
     wrong = run_cli("backup", "--url", url.replace("right-Pa55word", "wrong-Secret-77"), project=project)
     assert wrong.returncode == 2 and "password authentication failed" in wrong.stderr
     assert "wrong-Secret-77" not in wrong.stdout + wrong.stderr
+
+
+def test_url_query_parameters_reach_the_server(project, pg_backend):
+    project.migration("0001_who", "CREATE TABLE who AS SELECT current_setting('application_name') AS app;",
+                      "DROP TABLE who;")
+    result = run_cli("up", "--url", pg_backend.url + "?application_name=deploy-42&sslmode=prefer", project=project)
+    assert result.returncode == 0, result.stderr
+    assert pg_backend.query("SELECT app FROM who") == [("deploy-42",)]
