@@ -22,6 +22,7 @@ Usage:
   runner.py fleet status --targets=<file> [--json] [options]
   runner.py fleet verify --targets=<file> [--strict] [--json] [options]
   runner.py fleet seed [<name>...] --targets=<file> [--scale=<n>] [--json] [options]
+  runner.py studio [--port=<n>] [--host=<addr>] [--token=<token>] [options]
   runner.py (-h | --help)
   runner.py --version
 
@@ -59,6 +60,10 @@ Options:
   --from-files            schema: the schema the migration files give (built on a scratch database).
   --dialect=<dialect>     lint: only the files of this dialect (sqlite or postgres); default: both.
   --min-sqlite=<version>  lint: the oldest SQLite the migrations must run on; default: the runner's own.
+  --port=<n>              studio: the port to serve on (0: any free one) [default: 4983]
+  --host=<addr>           studio: the address to serve on; anything but loopback needs a token [default: 127.0.0.1]
+  --token=<token>         studio: require this token on every request (generated and printed when
+                          the host is not loopback and none is given).
   -h --help               Show this help.
   --version               Show the runner's version.
 
@@ -73,6 +78,8 @@ Fleet options (the same command on every database of a targets file):
 backup writes a consistent copy (PostgreSQL: pg_dump -Fc; SQLite: the online backup API), readable
 by its owner only, and prints its path. restore <path> puts a backup back (PostgreSQL: in one
 transaction, through pg_restore and psql; SQLite: through the backup API into the live file).
+
+studio serves a read-only browser view of the database (migrations, events, schema, data) until Ctrl-C.
 
 Exit status: 0 success; 1 a migration, seed, backup or restore failed; 2 usage or configuration
 error (also: pg_dump/pg_restore/psql not installed, a file that is not a backup); 3 verify found
@@ -151,7 +158,7 @@ def _progress_line(result) -> str:
 
 
 COMMANDS = ("up", "down", "redo", "status", "verify", "new", "seed", "baseline", "reset", "repair", "backup",
-            "restore", "check", "drift", "schema", "lint")
+            "restore", "check", "drift", "schema", "lint", "studio")
 
 
 def _command(args: dict) -> str:
@@ -321,6 +328,49 @@ async def run(args: dict, out: Output, log) -> int:
     raise AssertionError("unhandled command")
 
 
+def studio(args: dict, out: Output, log) -> int:
+    """Serve the studio until Ctrl-C: check the database answers, bind, print the address, run uvicorn."""
+    import secrets
+
+    import uvicorn
+
+    from migrator import Migrator
+    from migrator.engine import resolve_url
+    from migrator.studio import create_app
+    from migrator.studio.listen import address_of, bind, is_loopback
+
+    url = resolve_url(args["--url"], args["--dir"])
+    out.password = url.password
+    log.start("studio", url, args["--dir"])
+    port, host, token = _int(args, "--port", "--port"), args["--host"], args["--token"]
+    if not is_loopback(host) and not token:
+        token = secrets.token_urlsafe(24)
+    timeouts = dict(lock_wait=_float(args, "--lock-wait", "--lock-wait"),
+                    lock_timeout=_float(args, "--lock-timeout", "--lock-timeout"),
+                    statement_timeout=_float(args, "--statement-timeout", "--statement-timeout")
+                    if args["--statement-timeout"] else 10.0)
+
+    async def check() -> None:  # a bad URL or an unreachable server is an error now, not on the first page
+        async with Migrator.connect(url, args["--dir"], read_only=True, **timeouts) as m:
+            await m.status()
+
+    asyncio.run(check())
+    sock = bind(host, port)
+    address = address_of(sock) + (f"?token={token}" if token else "")
+    app = create_app(url, args["--dir"], token=token, **timeouts)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    out.progress(f"studio for {url.display} (read-only); press Ctrl-C to stop")
+    out.result(address)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    finally:
+        sock.close()
+    out.progress("studio stopped")
+    return 0
+
+
 def _table(out: Output, rows: list[tuple[str, ...]], right_aligned_last: bool = False) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     last = len(widths) - 1
@@ -366,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     log = RunLog(None)
     try:
         log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]))
-        status = asyncio.run(run(args, out, log))
+        status = studio(args, out, log) if args["studio"] else asyncio.run(run(args, out, log))
     except MigratorError as exc:
         out.error(exc.lines())
         status = _log_error(log, args, "\n".join(exc.lines()), exc.exit_code)

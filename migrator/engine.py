@@ -90,8 +90,10 @@ class Migrator:
     """One database and one project directory.
 
     Use `async with Migrator.connect(url, project_dir) as m:`; read-only commands pass
-    `read_only=True`, which never creates a SQLite file or the journal. `stop`: once that event
-    is set, a run finishes the step in progress and raises `Stopped` before the next one.
+    `read_only=True`, which never creates a SQLite file or the journal, and opens a connection
+    on which the database itself refuses writes (SQLite `mode=ro`, PostgreSQL
+    `default_transaction_read_only`). `stop`: once that event is set, a run finishes the step
+    in progress and raises `Stopped` before the next one.
     """
 
     def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
@@ -129,7 +131,8 @@ class Migrator:
         pg_settings = {name: f"{int(seconds * 1000)}ms" for name, seconds in
                        (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout))
                        if seconds is not None}
-        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only, pg_settings=pg_settings)
+        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only, pg_settings=pg_settings,
+                               read_only=read_only)
         try:
             yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress,
                       retries=retries, stop=stop)

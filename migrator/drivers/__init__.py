@@ -46,15 +46,19 @@ class Driver(Protocol):
 
 
 async def open_driver(url: DatabaseURL, *, lock_wait: float, create: bool = True,
-                      pg_settings: dict[str, str] | None = None) -> Driver:
+                      pg_settings: dict[str, str] | None = None, read_only: bool = False) -> Driver:
     """Connect with the driver the URL names. Imports it only now, so start-up stays fast.
 
     `create=False` (read-only commands) never creates a SQLite file that does not exist.
     `pg_settings`: session settings for PostgreSQL (lock_timeout, statement_timeout).
+    `read_only`: the database itself refuses every write on this connection (SQLite opens the
+    file with `mode=ro`; PostgreSQL sessions get `default_transaction_read_only = on`).
     """
     if url.driver == "sqlite":
         from .sqlite import SqliteDriver
-        return await SqliteDriver.connect(url, lock_wait=lock_wait, create=create)
+        return await SqliteDriver.connect(url, lock_wait=lock_wait, create=create, read_only=read_only)
+    if read_only:
+        pg_settings = {**(pg_settings or {}), "default_transaction_read_only": "on"}
     if url.driver == "asyncpg":
         from .pg_asyncpg import AsyncpgDriver
         return await AsyncpgDriver.connect(url, lock_wait=lock_wait, settings=pg_settings)

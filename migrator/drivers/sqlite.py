@@ -12,6 +12,7 @@ import contextlib
 import os
 import sqlite3
 import time
+from pathlib import Path
 
 import aiosqlite
 
@@ -39,7 +40,8 @@ class SqliteDriver:
         self._lock_fd: int | None = None
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True) -> "SqliteDriver":
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True,
+                      read_only: bool = False) -> "SqliteDriver":
         path = url.target
         if not create and not os.path.exists(path):
             # Read-only commands must not create the file: an empty in-memory database
@@ -50,8 +52,10 @@ class SqliteDriver:
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
                 raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+            # read_only: a URI with mode=ro, so SQLite itself refuses every write to the file
+            target, uri = (Path(path).resolve().as_uri() + "?mode=ro", True) if read_only else (path, False)
             try:
-                conn = await aiosqlite.connect(path, timeout=lock_wait, isolation_level=None)
+                conn = await aiosqlite.connect(target, timeout=lock_wait, isolation_level=None, uri=uri)
                 await conn.execute("PRAGMA foreign_keys = OFF")
             except sqlite3.Error as exc:
                 raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
