@@ -112,6 +112,7 @@ class Migrator:
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
+        _read_rollbacks(self.project.migrations)
         return plan.verify(self.project, await self.applied(), strict=strict)
 
     async def events(self, limit: int = 1000) -> list[dict]:
@@ -135,6 +136,7 @@ class Migrator:
         async with self._run_lock():
             await self._ensure_journal()
             todo = await self.plan_up(to)
+            _read_rollbacks(todo)
             if single_transaction:
                 return await self._apply_all_at_once(todo)
             return await self._each(todo, self._apply)
@@ -429,6 +431,14 @@ class Migrator:
         for r in results:
             self.on_progress(r)
         return results
+
+
+def _read_rollbacks(migrations: list[Migration]) -> None:
+    """Read the rollback files now (discovery leaves them for later): one that is not UTF-8 stops
+    the command with a clear error before anything has changed."""
+    for m in migrations:
+        if m.rollback is not None:
+            m.rollback.load()
 
 
 def _ms(start: float) -> int:

@@ -1,15 +1,16 @@
 """Discovery of sql/, rollbacks/ and seeds/ under the project directory.
 
-Reads files and hashes them once; reports bad names, duplicate versions and orphan
-rollbacks as problems rather than raising, so `verify` can list them all.
+Reads files and hashes them once (a rollback file only when it is first used); reports bad
+names, duplicate versions and orphan rollbacks as problems rather than raising, so `verify`
+can list them all.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigError
 from .model import Migration, Problem, ProblemKind, Project, Script, Seed
@@ -32,12 +33,21 @@ def checksum(text: str) -> str:
 
 def read_script(path: Path, project_dir: Path, display_path: str | None = None) -> Script:
     display_path = display_path or _display(path, project_dir)
+    return Script(path, *_read_text(path, display_path), display_path=display_path)
+
+
+def lazy_script(path: Path, display_path: str) -> Script:
+    """A Script whose file is read and hashed on first use (rollbacks: status never needs them)."""
+    return Script(path, display_path=display_path, read=lambda: _read_text(path, display_path))
+
+
+def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     try:
         with open(path, "rb") as f:
             text = normalise(f.read())
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
-    return Script(path=path, sql=text, checksum=checksum(text), display_path=display_path)
+    return text, checksum(text)
 
 
 def _display(path: Path, project_dir: Path) -> str:
@@ -47,8 +57,7 @@ def _display(path: Path, project_dir: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):  # a NamedTuple: thousands are made on every start
     version: int
     name: str
     dialect: str | None
@@ -133,7 +142,7 @@ def discover(project_dir: Path, dialect: str) -> Project:
     for version in sorted(up_by_version):
         up = up_by_version[version]
         down = down_by_version.get(version)
-        rollback = read_script(down.path, project_dir, down.display_path) if down and down.name == up.name else None
+        rollback = lazy_script(down.path, down.display_path) if down and down.name == up.name else None
         migrations.append(Migration(version, up.name, read_script(up.path, project_dir, up.display_path), rollback))
 
     seeds = [

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import functools
-import getpass
 import re
-import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +26,9 @@ def queries(dialect: str) -> dict[str, list[str]]:
 @functools.cache
 def actor() -> str:
     """Who runs this: the operating-system user at this host."""
+    import getpass  # here: read-only commands never need them
+    import socket
+
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry in some containers

@@ -78,8 +78,8 @@ class SqliteDriver:
         await self.conn.execute(sql, params or {})
 
     async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
-        async with self.conn.execute(sql, params or {}) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
+        # execute_fetchall: one hop to aiosqlite's thread (a cursor's execute, fetchall and close are three)
+        return [dict(row) for row in await self.conn.execute_fetchall(sql, params or {})]
 
     def split(self, sql: str) -> list[Statement]:
         return split_sqlite(sql)
