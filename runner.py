@@ -1,7 +1,7 @@
 """SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
 
 Usage:
-  runner.py up [--to=<version>] [--dry-run] [--single-transaction] [options]
+  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [options]
   runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
   runner.py redo [options]
   runner.py status [--json] [options]
@@ -9,6 +9,7 @@ Usage:
   runner.py new <name> [options]
   runner.py seed [<name>...] [--scale=<n>] [options]
   runner.py baseline <version> [options]
+  runner.py reset [--no-seed] [--force] [--scale=<n>] [options]
   runner.py repair [options]
   runner.py (-h | --help)
   runner.py --version
@@ -17,13 +18,23 @@ Options:
   --url=<url>             Database URL; else $DATABASE_URL, else file:./dev.db (SQLite).
   --dir=<path>            Project directory holding sql/, rollbacks/ and seeds/ [default: .]
   --lock-wait=<seconds>   How long to wait for another runner's lock before exit 4 [default: 30]
+  --lock-timeout=<seconds>  PostgreSQL: how long one statement may wait for a table lock before the
+                          migration fails (or is retried) instead of stalling every query queued
+                          behind it; 0 waits forever [default: 5]
+  --statement-timeout=<seconds>  PostgreSQL: the longest one statement may run (default: no limit).
+  --retries=<n>           Retry a migration that failed waiting for a lock, n times with backoff
+                          (0.5 s, 1 s, 2 s, … up to 30 s) [default: 0]
   --to=<version>          up: stop after this version; down: leave this version and older applied.
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
+  --test                  up: apply every pending migration in one transaction on the real
+                          database, report what would fail, and roll it all back.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
   --json                  status: one JSON document on stdout.
   --strict                verify: pending migrations are problems too (is the database fully migrated?).
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
+  --no-seed               reset: do not run the seeds after `up`.
+  --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
   -h --help               Show this help.
   --version               Show the runner's version.
 
@@ -88,8 +99,12 @@ def _float(args: dict, key: str, what: str) -> float:
 
 
 def _progress_line(result) -> str:
-    verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined"}[result.action]
-    text = f"{verb} {result.version:04d}_{result.name} ({result.duration_ms} ms)"
+    label = result.label
+    if result.action == "retry":
+        return f"retrying {label} in {result.duration_ms / 1000:g} s: {result.source}"
+    verb = {"up": "applied", "down": "rolled back", "seed": "seeded", "baseline": "baselined",
+            "test": "tested", "repeatable": "ran"}[result.action]
+    text = f"{verb} {label} ({result.duration_ms} ms)"
     if result.action == "down" and result.source:
         text += f" using {result.source}" if "journal" not in result.source else " using the copy stored in the journal"
     return text
@@ -97,7 +112,7 @@ def _progress_line(result) -> str:
 
 async def run(args: dict, out: Output) -> int:
     from migrator import Migrator, ProblemsFound
-    from migrator.engine import resolve_url, scaffold
+    from migrator.engine import check_reset_allowed, resolve_url, scaffold
 
     if args["new"]:
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
@@ -107,11 +122,18 @@ async def run(args: dict, out: Output) -> int:
 
     url = resolve_url(args["--url"])
     out.password = url.password
+    if args["reset"]:
+        check_reset_allowed(url, force=args["--force"])  # before connecting to anything
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
+    lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
+    statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
+        if args["--statement-timeout"] else None
+    retries = _int(args, "--retries", "--retries")
     read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
     on_progress = (lambda r: out.progress(_progress_line(r)))
 
-    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=read_only,
+    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, lock_timeout=lock_timeout,
+                                statement_timeout=statement_timeout, retries=retries, read_only=read_only,
                                 on_progress=on_progress) as m:
         if args["status"]:
             report = await m.status()
@@ -136,12 +158,25 @@ async def run(args: dict, out: Output) -> int:
                 for mig in todo:
                     out.result(f"-- {mig.label} ({mig.up.display_path})")
                     out.result(mig.up.sql.rstrip("\n") + "\n")
-                out.progress(f"dry run: {len(todo)} migration(s) would be applied; nothing was changed")
+                repeatables = await m.plan_repeatables() if to is None else []
+                for r in repeatables:
+                    out.result(f"-- {r.label} ({r.script.display_path}, new or changed)")
+                    out.result(r.script.sql.rstrip("\n") + "\n")
+                out.progress(f"dry run: {len(todo)} migration(s) and {len(repeatables)} repeatable(s) would be "
+                             "applied; nothing was changed")
+                return 0
+            if args["--test"]:
+                tested = await m.up_test(to)
+                out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; "
+                           "the database is unchanged")
                 return 0
             done = await m.up(to, single_transaction=args["--single-transaction"])
             report = await m.status()
             where = f"{report.current:04d}" if report.current is not None else "none"
-            out.result(f"applied {len(done)} migration(s); database at version {where}" if done
+            applied = sum(1 for d in done if d.action == "up")
+            reran = sum(1 for d in done if d.action == "repeatable")
+            also = f" and ran {reran} repeatable(s)" if reran else ""
+            out.result(f"applied {applied} migration(s){also}; database at version {where}" if done
                        else f"nothing to apply; database at version {where}")
             return 0
 
@@ -164,13 +199,23 @@ async def run(args: dict, out: Output) -> int:
 
         if args["redo"]:
             done = await m.redo()
-            out.result(f"redid {done[-1].version:04d}_{done[-1].name}")
+            out.result(f"redid {next(d.label for d in done if d.action == 'up')}")
             return 0
 
         if args["seed"]:
             scale = _int(args, "--scale", "--scale")
             done = await m.seed(args["<name>"], scale=scale)
             out.result(f"ran {len(done)} seed file(s)")
+            return 0
+
+        if args["reset"]:
+            result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
+                                   scale=_int(args, "--scale", "--scale"))
+            for what in result.dropped:
+                out.result(f"dropped {what}")
+            applied = sum(1 for d in result.applied if d.action == "up")
+            out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
+                       f"ran {len(result.seeded)} seed file(s)")
             return 0
 
         if args["baseline"]:
@@ -189,17 +234,26 @@ async def run(args: dict, out: Output) -> int:
     raise AssertionError("unhandled command")
 
 
+def _table(out: Output, rows: list[tuple[str, ...]], right_aligned_last: bool = False) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    last = len(widths) - 1
+    # One write for the whole table: a thousand flushed prints cost more than the rest of `status`.
+    out.result("\n".join("  ".join(c.rjust(widths[i]) if right_aligned_last and i == last else c.ljust(widths[i])
+                                   for i, c in enumerate(r)).rstrip() for r in rows))
+
+
 def _print_status(out: Output, display_url: str, report) -> None:
     out.result(f"database: {display_url} ({report.dialect})")
     rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION")]
     for s in report.migrations:
-        rows.append((f"{s.version:04d}", s.name, s.state.value.upper() if s.state.value in ("modified", "missing",
-                     "failed") else s.state.value, s.applied_at or "-",
+        state = s.state.value.upper() if s.state.value in ("modified", "missing", "failed") else s.state.value
+        rows.append((f"{s.version:04d}", s.name, state, s.applied_at or "-",
                      f"{s.duration_ms} ms" if s.duration_ms is not None else "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    # One write for the whole table: a thousand flushed prints cost more than the rest of `status`.
-    out.result("\n".join("  ".join(cell.ljust(widths[i]) if i < 4 else cell.rjust(widths[i])
-                                   for i, cell in enumerate(r)).rstrip() for r in rows))
+    _table(out, rows, right_aligned_last=True)
+    if report.repeatables:
+        out.result("")
+        _table(out, [("REPEATABLE", "STATE", "LAST RUN")] +
+               [(r.name, r.state, r.applied_at or "-") for r in report.repeatables])
     counts: dict[str, int] = {}
     for s in report.migrations:
         counts[s.state.value] = counts.get(s.state.value, 0) + 1

@@ -28,10 +28,21 @@ CREATE TABLE IF NOT EXISTS schema_journal_events (
     runner_version text        NOT NULL,
     message        text
 );
+CREATE TABLE IF NOT EXISTS schema_journal_repeatable (
+    name           text        PRIMARY KEY,
+    checksum       text        NOT NULL,
+    applied_at     timestamptz NOT NULL DEFAULT now(),
+    applied_by     text        NOT NULL,
+    duration_ms    integer     NOT NULL,
+    runner_version text        NOT NULL
+);
 
 -- name: exists
-SELECT count(*) AS n FROM pg_catalog.pg_class c
-WHERE c.relname = 'schema_journal' AND c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace;
+-- n: the journal proper; tables: how many of the runner's three tables exist
+SELECT count(CASE WHEN c.relname = 'schema_journal' THEN 1 END) AS n, count(*) AS tables
+FROM pg_catalog.pg_class c
+WHERE c.relname IN ('schema_journal', 'schema_journal_events', 'schema_journal_repeatable')
+  AND c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace;
 
 -- name: applied
 SELECT version, name, checksum, rollback_sql, rollback_checksum,
@@ -95,3 +106,23 @@ SELECT pg_advisory_xact_lock(hashtextextended(current_database() || '.' || curre
 
 -- name: mark_failed
 UPDATE schema_journal SET failed = true WHERE version = :version;
+
+-- name: repeatables
+SELECT name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at
+FROM schema_journal_repeatable ORDER BY name;
+
+-- name: repeatable_checksum
+SELECT checksum FROM schema_journal_repeatable WHERE name = :name;
+
+-- name: repeatable_done
+-- Re-read under the lock before a repeatable runs: a row means this text of it has run already.
+SELECT 1 AS done FROM schema_journal_repeatable WHERE name = :name AND checksum = :checksum;
+
+-- name: record_repeatable
+INSERT INTO schema_journal_repeatable (name, checksum, applied_by, duration_ms, runner_version)
+VALUES (:name, :checksum, :actor, :duration_ms, :runner_version)
+ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(),
+    applied_by = excluded.applied_by, duration_ms = excluded.duration_ms, runner_version = excluded.runner_version;
+
+-- name: forget_repeatables
+DELETE FROM schema_journal_repeatable;

@@ -27,9 +27,20 @@ CREATE TABLE IF NOT EXISTS schema_journal_events (
     runner_version TEXT    NOT NULL,
     message        TEXT
 );
+CREATE TABLE IF NOT EXISTS schema_journal_repeatable (
+    name           TEXT    PRIMARY KEY,
+    checksum       TEXT    NOT NULL,
+    applied_at     TEXT    NOT NULL,
+    applied_by     TEXT    NOT NULL,
+    duration_ms    INTEGER NOT NULL,
+    runner_version TEXT    NOT NULL
+);
 
 -- name: exists
-SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_journal';
+-- n: the journal proper; tables: how many of the runner's three tables exist
+SELECT count(CASE WHEN name = 'schema_journal' THEN 1 END) AS n, count(*) AS tables
+FROM sqlite_master WHERE type = 'table'
+  AND name IN ('schema_journal', 'schema_journal_events', 'schema_journal_repeatable');
 
 -- name: applied
 SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed
@@ -82,3 +93,22 @@ DROP TABLE temp.runner_seed;
 
 -- name: mark_failed
 UPDATE schema_journal SET failed = 1 WHERE version = :version;
+
+-- name: repeatables
+SELECT name, checksum, applied_at FROM schema_journal_repeatable ORDER BY name;
+
+-- name: repeatable_checksum
+SELECT checksum FROM schema_journal_repeatable WHERE name = :name;
+
+-- name: repeatable_done
+-- Re-read under the lock before a repeatable runs: a row means this text of it has run already.
+SELECT 1 AS done FROM schema_journal_repeatable WHERE name = :name AND checksum = :checksum;
+
+-- name: record_repeatable
+INSERT INTO schema_journal_repeatable (name, checksum, applied_at, applied_by, duration_ms, runner_version)
+VALUES (:name, :checksum, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), :actor, :duration_ms, :runner_version)
+ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = excluded.applied_at,
+    applied_by = excluded.applied_by, duration_ms = excluded.duration_ms, runner_version = excluded.runner_version;
+
+-- name: forget_repeatables
+DELETE FROM schema_journal_repeatable;

@@ -6,6 +6,7 @@ failed step and keeps every earlier one.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -34,11 +35,14 @@ from .model import (
     Problem,
     ProblemKind,
     Project,
+    Repeatable,
+    RepeatableStatus,
     Seed,
     Step,
     StepResult,
     directives,
 )
+from .reset import drop_everything
 from .split import line_of
 from .url import DEFAULT_URL, DatabaseURL, parse
 
@@ -50,10 +54,29 @@ class StatusReport:
     dialect: str
     current: int | None
     migrations: list[MigrationStatus]
+    repeatables: list[RepeatableStatus]
 
     def as_json(self) -> dict:
         return {"dialect": self.dialect, "current": self.current,
-                "migrations": [m.as_json() for m in self.migrations]}
+                "migrations": [m.as_json() for m in self.migrations],
+                "repeatables": [r.as_json() for r in self.repeatables]}
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    dropped: list[str]  # "table users", "view kpi_summary", …
+    applied: list[StepResult]
+    seeded: list[StepResult]
+
+
+def check_reset_allowed(url: DatabaseURL, *, force: bool) -> None:
+    """`reset` is for development databases: raise ConfigError where it must refuse."""
+    if os.environ.get("RUNNER_ENV", "").lower() == "production":
+        raise ConfigError("reset refuses: RUNNER_ENV=production, and reset drops every object in the "
+                          "database; unset RUNNER_ENV on a development machine")
+    if not url.is_local and not force:
+        raise ConfigError(f"reset refuses to drop everything in {url.display}: it is not a local database "
+                          "(SQLite or a PostgreSQL server on localhost); add --force if you really mean it")
 
 
 def resolve_url(url: str | None) -> DatabaseURL:
@@ -69,27 +92,40 @@ class Migrator:
     """
 
     def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
-                 read_only: bool, on_progress: Progress | None):
+                 read_only: bool, on_progress: Progress | None, retries: int = 0):
         from . import __version__
         self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
         self.journal = Journal(db, __version__)
         self.read_only = read_only
+        self.retries = retries
         self.on_progress = on_progress or (lambda result: None)
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
-                      lock_wait: float = 30.0, read_only: bool = False,
+                      lock_wait: float = 30.0, lock_timeout: float | None = 5.0,
+                      statement_timeout: float | None = None, retries: int = 0, read_only: bool = False,
                       on_progress: Progress | None = None) -> AsyncIterator["Migrator"]:
+        """Discover the project's files, then connect.
+
+        lock_wait: seconds to wait for another runner (then LockTimeout, exit 4).
+        lock_timeout / statement_timeout (PostgreSQL): how long one statement of a migration may
+        wait for a table lock / run; a migration that fails waiting for a lock is retried
+        `retries` times with backoff instead of stalling every query queued behind it.
+        """
         parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
         if file_problems and not read_only:
             raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
-        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only)
+        pg_settings = {name: f"{int(seconds * 1000)}ms" for name, seconds in
+                       (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout))
+                       if seconds is not None}
+        db = await open_driver(parsed, lock_wait=lock_wait, create=not read_only, pg_settings=pg_settings)
         try:
-            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress)
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress,
+                      retries=retries)
         except ConnectionLost as exc:
             raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
                                 "rolled back by the server, the journal shows what was committed") from None
@@ -107,8 +143,9 @@ class Migrator:
     async def status(self) -> StatusReport:
         """Every known version with its state. Read-only."""
         applied = await self.applied()
+        repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
         return StatusReport(self.url.dialect, plan.current_version(applied),
-                            plan.statuses(self.project.migrations, applied))
+                            plan.statuses(self.project.migrations, applied), repeatables)
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
@@ -124,6 +161,12 @@ class Migrator:
         self._refuse_if_blocked(applied)
         return plan.plan_up(self.project.migrations, applied, to)
 
+    async def plan_repeatables(self) -> list[Repeatable]:
+        """Repeatables that are new or changed since their last run, in name order. Read-only."""
+        states = {s.name: s.state for s in plan.repeatable_states(self.project.repeatables,
+                                                                  await self.journal.repeatables())}
+        return [r for r in self.project.repeatables if states[r.name] != "current"]
+
     async def plan_down(self, count: int | None = None, *, to: int | None = None,
                         everything: bool = False) -> list[Step]:
         """What `down` would roll back, newest first, with the SQL it would run. Read-only."""
@@ -134,18 +177,73 @@ class Migrator:
 
     async def up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
         async with self._run_lock():
-            await self._ensure_journal()
-            todo = await self.plan_up(to)
+            return await self._up(to, single_transaction=single_transaction)
+
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
+        await self._ensure_journal()
+        todo = await self.plan_up(to)
+        _read_rollbacks(todo)
+        if single_transaction:
+            done = await self._apply_all_at_once(todo)
+        else:
+            done = await self._each(todo, self._apply)
+        if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
+            done += await self._each(await self.plan_repeatables(), self._apply_repeatable)
+        return done
+
+    async def up_test(self, to: int | None = None) -> list[StepResult]:
+        """Apply every pending migration inside one transaction on the real database, then roll it
+        all back: what would fail fails here, and the database is left exactly as it was."""
+        async with self._run_lock():
+            applied = await self.applied()
+            self._refuse_if_blocked(applied)
+            todo = plan.plan_up(self.project.migrations, applied, to)
             _read_rollbacks(todo)
-            if single_transaction:
-                return await self._apply_all_at_once(todo)
-            return await self._each(todo, self._apply)
+            outside = [m.label for m in todo if m.up.no_transaction]
+            if outside:
+                raise ConfigError(
+                    f"up --test cannot test {', '.join(outside)}: a no-transaction file (CREATE INDEX "
+                    "CONCURRENTLY …) cannot run inside the transaction that --test rolls back; "
+                    "use --dry-run to review its SQL")
+            results: list[StepResult] = []
+            current: Migration | None = None
+            try:
+                async with self.db.transaction(check=False):
+                    if not await self.journal.exists():
+                        await self.journal.create()  # rolled back with the rest
+                    for current in todo:
+                        start = time.perf_counter()
+                        await self._run_script(current.up.sql, current.up.display_path)
+                        await self.db.check_integrity()
+                        await self.journal.record(current, _ms(start))
+                        results.append(StepResult("test", current.version, current.name, _ms(start),
+                                                  current.up.display_path))
+                        self.on_progress(results[-1])
+                    raise _RollBack
+            except _RollBack:
+                pass
+            except StatementError as exc:  # from check_integrity
+                raise ScriptError(current.up.display_path, None, exc.message + _TEST_FAILED, detail=exc.detail,
+                                  hint=exc.hint, done=results) from None
+            except MigratorError as exc:
+                exc.message += _TEST_FAILED
+                exc.done = results
+                raise
+            return results
 
     async def down(self, count: int | None = None, *, to: int | None = None,
                    everything: bool = False) -> list[StepResult]:
         async with self._run_lock():
             await self._ensure_journal()
-            return await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            done = await self._each(await self.plan_down(count, to=to, everything=everything), self._roll_back)
+            await self._after_rollback(done)
+            return done
+
+    async def _after_rollback(self, done: list[StepResult]) -> None:
+        # `down` leaves repeatable objects alone, but what they stand on may be gone now:
+        # forget their runs so the next `up` runs them again.
+        if done and self.project.repeatables:
+            await self.journal.forget_repeatables()
 
     async def redo(self) -> list[StepResult]:
         """Roll back the newest migration and apply it again (its file may have been edited)."""
@@ -161,21 +259,40 @@ class Migrator:
             if migration is None:
                 raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
             steps = plan.plan_down(self.project.migrations, applied, count=1)
-            return await self._each(steps, self._roll_back) + await self._each([migration], self._apply)
+            done = await self._each(steps, self._roll_back)
+            await self._after_rollback(done)
+            done += await self._each([migration], self._apply)
+            return done + await self._each(await self.plan_repeatables(), self._apply_repeatable)
 
     async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
         """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
-        seeds = self._select_seeds(names or [])
         async with self._run_lock():
-            await self._ensure_journal()
-            applied = await self.applied()
-            self._refuse_if_blocked(applied)
-            pending = plan.plan_up(self.project.migrations, applied)
-            if pending:
-                raise ProblemsFound(
-                    [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
-                    f"{len(pending)} migration(s) pending; run `up` before seeding:")
-            return await self._each(seeds, lambda s: self._seed(s, scale))
+            return await self._seed_all(names, scale=scale)
+
+    async def _seed_all(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        seeds = self._select_seeds(names or [])
+        await self._ensure_journal()
+        applied = await self.applied()
+        self._refuse_if_blocked(applied)
+        pending = plan.plan_up(self.project.migrations, applied)
+        if pending:
+            raise ProblemsFound(
+                [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
+                f"{len(pending)} migration(s) pending; run `up` before seeding:")
+        return await self._each(seeds, lambda s: self._seed(s, scale))
+
+    async def reset(self, *, seed: bool = True, force: bool = False, scale: int = 1000) -> ResetResult:
+        """Drop everything in the database, then `up` and (unless seed=False) the seeds.
+
+        For development databases only: refuses unless the database is SQLite or a PostgreSQL
+        server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
+        """
+        check_reset_allowed(self.url, force=force)
+        async with self._run_lock():
+            dropped = await drop_everything(self.db)
+            applied = await self._up()
+            seeded = await self._seed_all(scale=scale) if seed else []
+        return ResetResult(dropped, applied, seeded)
 
     async def baseline(self, version: int) -> list[StepResult]:
         """Record every migration up to `version` as applied without running it."""
@@ -251,7 +368,7 @@ class Migrator:
                 await self.db.unlock()
 
     async def _ensure_journal(self) -> None:
-        if not await self.journal.exists():
+        if not await self.journal.complete():
             await self.journal.create()
 
     def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
@@ -276,8 +393,8 @@ class Migrator:
         return done
 
     def _select_seeds(self, names: list[str]) -> list[Seed]:
-        if not names:
-            return self.project.seeds
+        if not names:  # `-- runner: on-demand` seeds (volume data) run only when named
+            return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
             match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
@@ -294,19 +411,36 @@ class Migrator:
         except StatementError as exc:
             offset = None if exc.offset is None else base + exc.offset
             line = line_of(full if full is not None else sql, offset if offset is not None else (base or None))
-            raise ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint) from None
+            err = ScriptError(display_path, line, exc.message, detail=exc.detail, hint=exc.hint)
+            err.lock_timeout = exc.lock_timeout
+            raise err from None
 
-    async def _log_failure(self, action: str, version: int, name: str, checksum: str | None,
+    async def _log_failure(self, action: str, version: int | None, name: str, checksum: str | None,
                            err: MigratorError) -> None:
         # Its own autocommit statement: the failed step's transaction has been rolled back.
         with contextlib.suppress(Exception):
             await self.journal.event(action, version=version, name=name, checksum=checksum, success=False,
                                      message=err.message)
 
-    async def _in_transaction(self, action: str, version: int, name: str, checksum: str | None,
-                              sql: str, display_path: str, *, done: Query | None,
-                              record: Callable[[int], list[Query]], before: tuple[Query, ...] = ()
-                              ) -> StepResult | None:
+    async def _in_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
+                              sql: str, display_path: str, **how) -> StepResult | None:
+        """One step in its transaction, tried again (with backoff) when it failed waiting for a lock."""
+        for attempt in range(1, self.retries + 2):
+            try:
+                return await self._one_transaction(action, version, name, checksum, sql, display_path, **how)
+            except ScriptError as err:
+                if not err.lock_timeout or attempt > self.retries:
+                    raise
+                delay = min(30.0, 0.5 * 2 ** (attempt - 1))
+                self.on_progress(StepResult("retry", version, name, int(delay * 1000),
+                                            f"{err.db_message}; attempt {attempt + 1} of {self.retries + 1}"))
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _one_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
+                               sql: str, display_path: str, *, done: Query | None,
+                               record: Callable[[int], list[Query]], before: tuple[Query, ...] = ()
+                               ) -> StepResult | None:
         """The heart of the runner: one step's SQL and its journal change in one transaction.
 
         The driver runs the whole transaction as one unit (Driver.run_step): lock, re-read of the
@@ -322,6 +456,7 @@ class Migrator:
         except StatementError as exc:  # a statement of the script (offset), or at commit: SQLite's
             # foreign_key_check, deferred constraints (no offset)
             err = ScriptError(display_path, line_of(sql, exc.offset), exc.message, detail=exc.detail, hint=exc.hint)
+            err.lock_timeout = exc.lock_timeout
             await self._log_failure(action, version, name, checksum, err)
             raise err from None
         if duration_ms is None:
@@ -390,6 +525,12 @@ class Migrator:
                                           done=self.journal.done_sql("down", step.version),
                                           record=lambda ms: self.journal.remove_sql(step.version))
 
+    async def _apply_repeatable(self, r: Repeatable) -> StepResult | None:
+        return await self._in_transaction(
+            "repeatable", None, r.name, r.script.checksum, r.script.sql, r.script.display_path,
+            done=self.journal.repeatable_done_sql(r.name, r.script.checksum),
+            record=lambda ms: self.journal.record_repeatable_sql(r.name, r.script.checksum, ms))
+
     async def _seed(self, seed: Seed, scale: int) -> StepResult:
         result = await self._in_transaction(
             "seed", seed.version, seed.name, seed.script.checksum, seed.script.sql, seed.script.display_path,
@@ -439,6 +580,13 @@ def _read_rollbacks(migrations: list[Migration]) -> None:
     for m in migrations:
         if m.rollback is not None:
             m.rollback.load()
+
+
+_TEST_FAILED = "\nup --test: this is what would fail; everything was rolled back, the database is unchanged"
+
+
+class _RollBack(Exception):
+    """Raised inside `up --test`'s transaction to roll it back after a successful run."""
 
 
 def _ms(start: float) -> int:

@@ -48,6 +48,7 @@ class ScriptError(MigratorError):
             text += f"\nHINT: {hint}"
         super().__init__(text, done=done)
         self.path, self.line, self.db_message, self.detail, self.hint = path, line, message, detail, hint
+        self.lock_timeout = False  # failed waiting for a lock (lock_timeout): worth retrying
 
 
 class ProblemsFound(MigratorError):

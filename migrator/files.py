@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import ConfigError
-from .model import Migration, Problem, ProblemKind, Project, Script, Seed
+from .model import Migration, Problem, ProblemKind, Project, Repeatable, Script, Seed
 
 DIALECTS = ("sqlite", "postgres")
 FILE_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[A-Za-z0-9_-]+)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
+REPEATABLE_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]+?)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
 
 
 def normalise(raw: bytes) -> str:
@@ -149,4 +150,23 @@ def discover(project_dir: Path, dialect: str) -> Project:
         Seed(e.version, e.name, read_script(e.path, project_dir, e.display_path))
         for _, e in sorted(_select(seed_entries, dialect, "seeds", problems).items())
     ]
-    return Project(migrations=migrations, seeds=seeds, problems=problems)
+    return Project(migrations=migrations, seeds=seeds, problems=problems,
+                   repeatables=_repeatables(project_dir, dialect, problems))
+
+
+def _repeatables(project_dir: Path, dialect: str, problems: list[Problem]) -> list[Repeatable]:
+    """sql/repeatable/<name>.sql, a dialect variant replacing the plain file, in name order."""
+    folder = project_dir / "sql" / "repeatable"
+    chosen: dict[str, tuple[str | None, Path]] = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.sql")):
+            match = REPEATABLE_NAME.match(path.name)
+            if not match:
+                problems.append(Problem(ProblemKind.BAD_NAME, f"{_display(path, project_dir)}: name must be "
+                                        "<name>.sql (letters, digits, _ and -, optional .sqlite or .postgres)"))
+                continue
+            if match["dialect"] not in (None, dialect):
+                continue
+            if match["name"] not in chosen or match["dialect"] == dialect:
+                chosen[match["name"]] = (match["dialect"], path)
+    return [Repeatable(name, read_script(path, project_dir)) for name, (_, path) in sorted(chosen.items())]

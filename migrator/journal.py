@@ -72,8 +72,12 @@ class Journal:
     async def exists(self) -> bool:
         return bool((await self._one("exists"))["n"])
 
+    async def complete(self) -> bool:
+        """All of the runner's tables exist (a journal from an older runner may lack newer ones)."""
+        return (await self._one("exists"))["tables"] == 3
+
     async def create(self) -> None:
-        await self._run("create")
+        await self._run("create")  # CREATE TABLE IF NOT EXISTS: also completes an older journal
 
     async def applied(self) -> list[Applied]:
         """Every journal row; an empty list when the journal does not exist yet (nothing is created)."""
@@ -147,6 +151,31 @@ class Journal:
 
     def drop_seed_params_sql(self) -> list[Query]:
         return self.statements("drop_seed_params")
+
+    async def repeatables(self) -> dict[str, tuple[str, str | None]]:
+        """name -> (checksum, applied_at) of each repeatable's last run; {} without a journal."""
+        if not await self.complete():
+            return {}
+        rows = await self.db.fetch(self.q["repeatables"][0], {})
+        return {r["name"]: (r["checksum"], _iso(r["applied_at"])) for r in rows}
+
+    async def repeatable_checksum(self, name: str) -> str | None:
+        row = await self._one("repeatable_checksum", name=name)
+        return row["checksum"] if row else None
+
+    def repeatable_done_sql(self, name: str, checksum: str) -> Query:
+        """The re-read under the lock: a row when this very text of the repeatable has run already."""
+        return self.statements("repeatable_done", name=name, checksum=checksum)[0]
+
+    def record_repeatable_sql(self, name: str, checksum: str, duration_ms: int) -> list[Query]:
+        return self.statements("record_repeatable", name=name, checksum=checksum, actor=actor(),
+                               duration_ms=duration_ms, runner_version=self.runner_version)
+
+    async def record_repeatable(self, name: str, checksum: str, duration_ms: int) -> None:
+        await self._run_all(self.record_repeatable_sql(name, checksum, duration_ms))
+
+    async def forget_repeatables(self) -> None:
+        await self._run("forget_repeatables")
 
     async def seed_params(self, scale: int) -> None:
         await self._run_all(self.seed_params_sql(scale))

@@ -174,6 +174,7 @@ class Project:
     migrations: list[Migration]
     seeds: list[Seed]
     problems: list[Problem] = field(default_factory=list)
+    repeatables: list[Repeatable] = field(default_factory=list)
 
     def by_version(self) -> dict[int, Migration]:
         return {m.version: m for m in self.migrations}
@@ -192,11 +193,38 @@ class Step:
 
 @dataclass(frozen=True)
 class StepResult:
-    action: str  # "up", "down", "seed", "baseline", "repair"
-    version: int
+    action: str  # "up", "down", "seed", "baseline", "repeatable", "test", "retry"
+    version: int | None  # None for a repeatable
     name: str
     duration_ms: int
     source: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"repeatable/{self.name}" if self.version is None else f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Repeatable:
+    """sql/repeatable/<name>.sql: a definition (view, function) re-run whenever it changes."""
+
+    name: str
+    script: Script
+
+    @property
+    def label(self) -> str:
+        return f"repeatable/{self.name}"
+
+
+@dataclass(frozen=True)
+class RepeatableStatus:
+    name: str
+    state: str  # "current" | "changed" | "new"
+    checksum: str
+    applied_at: str | None
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "state": self.state, "checksum": self.checksum, "applied_at": self.applied_at}
 
 
 def directives(sql: str) -> set[str]:

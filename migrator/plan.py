@@ -13,6 +13,8 @@ from .model import (
     Problem,
     ProblemKind,
     Project,
+    Repeatable,
+    RepeatableStatus,
     State,
     Step,
 )
@@ -38,6 +40,17 @@ def statuses(migrations: list[Migration], applied: list[Applied]) -> list[Migrat
             state = State.APPLIED
         result.append(MigrationStatus(version, a.name, state, a.applied_at, a.duration_ms, a.checksum, a.applied_by))
     return result
+
+
+def repeatable_states(repeatables: list[Repeatable], recorded: dict[str, tuple[str, str | None]]
+                      ) -> list[RepeatableStatus]:
+    """`recorded`: name -> (checksum, applied_at) of each repeatable's last run."""
+    states = []
+    for r in repeatables:
+        checksum, applied_at = recorded.get(r.name, (None, None))
+        state = "new" if checksum is None else "current" if checksum == r.script.checksum else "changed"
+        states.append(RepeatableStatus(r.name, state, r.script.checksum, applied_at))
+    return states
 
 
 def current_version(applied: list[Applied]) -> int | None:

@@ -55,7 +55,7 @@ def _pg_bin(tool: str) -> str | None:
 class ThrowawayCluster:
     """A PostgreSQL cluster of our own in a temporary folder, on a free port, trust auth."""
 
-    def __init__(self):
+    def __init__(self, *, host_auth: str = "trust"):
         initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
         if not initdb or not self.pg_ctl:
             raise RuntimeError("no PostgreSQL server is reachable and initdb/pg_ctl are not installed")
@@ -63,11 +63,13 @@ class ThrowawayCluster:
         self.port = _free_port()
         self.data = self.dir / "data"
         run_as = _unprivileged_prefix(self.dir)
-        subprocess.run(run_as + [initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True)
+        subprocess.run(run_as + [initdb, "-D", str(self.data), "-U", "postgres", "--auth-local=trust",
+                                 f"--auth-host={host_auth}", "-E", "UTF8"], check=True, capture_output=True)
         self._run_as = run_as
         self.start()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        # over the Unix socket: trust, whatever the TCP authentication is
+        self.socket_url = f"postgresql://postgres@/postgres?host={self.dir}&port={self.port}"
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(self._run_as + [self.pg_ctl, "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
@@ -168,7 +170,7 @@ class Backend:
             finally:
                 conn.close()
         with psycopg.connect(self.plain_url, autocommit=True) as conn:
-            cursor = conn.execute(sql.replace("?", "%s"), params)
+            cursor = conn.execute(sql.replace("?", "%s"), params) if params else conn.execute(sql)
             return cursor.fetchall() if cursor.description else []
 
     def tables(self) -> set[str]:
@@ -280,3 +282,18 @@ def cli(project, backend):
     def call(*args: str, **kwargs) -> subprocess.CompletedProcess:
         return run_cli(*args, backend=backend, project=project, **kwargs)
     return call
+
+
+@pytest.fixture
+def pg_cli(project, pg_backend):
+    """`cli` for PostgreSQL-only tests (asyncpg and psycopg)."""
+    def call(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        return run_cli(*args, backend=pg_backend, project=project, **kwargs)
+    return call
+
+
+def error_of(result: subprocess.CompletedProcess) -> str:
+    """stderr from the `error:` line on (progress lines for earlier steps come before it)."""
+    text = result.stderr
+    at = text.find("error:")
+    return text[at:] if at >= 0 else ""

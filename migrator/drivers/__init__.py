@@ -67,6 +67,10 @@ class Driver(Protocol):
         `check`: run the dialect's integrity check before commit (SQLite's foreign_key_check).
         """
 
+    async def check_integrity(self) -> None:
+        """What the database would refuse at commit (SQLite: foreign keys; PostgreSQL: deferred
+        constraints), raised now as StatementError."""
+
     def split(self, sql: str) -> list[Statement]:
         """The script's statements, by the database's own rules (for no-transaction files)."""
 
@@ -78,20 +82,22 @@ class Driver(Protocol):
     async def close(self) -> None: ...
 
 
-async def open_driver(url: DatabaseURL, *, lock_wait: float, create: bool = True) -> Driver:
+async def open_driver(url: DatabaseURL, *, lock_wait: float, create: bool = True,
+                      pg_settings: dict[str, str] | None = None) -> Driver:
     """Connect with the driver the URL names. Imports it only now, so start-up stays fast.
 
     `create=False` (read-only commands) never creates a SQLite file that does not exist.
+    `pg_settings`: session settings for PostgreSQL (lock_timeout, statement_timeout).
     """
     if url.driver == "sqlite":
         from .sqlite import SqliteDriver
         return await SqliteDriver.connect(url, lock_wait=lock_wait, create=create)
     if url.driver == "asyncpg":
         from .pg_asyncpg import AsyncpgDriver
-        return await AsyncpgDriver.connect(url, lock_wait=lock_wait)
+        return await AsyncpgDriver.connect(url, lock_wait=lock_wait, settings=pg_settings)
     if url.driver == "psycopg":
         from .pg_psycopg import PsycopgDriver
-        return await PsycopgDriver.connect(url, lock_wait=lock_wait)
+        return await PsycopgDriver.connect(url, lock_wait=lock_wait, settings=pg_settings)
     raise AssertionError(url.driver)
 
 

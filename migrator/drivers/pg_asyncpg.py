@@ -18,12 +18,14 @@ class AsyncpgDriver(PostgresDriver):
         self._converted: dict[str, tuple[str, list[str]]] = {}
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float) -> "AsyncpgDriver":
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, settings: dict[str, str] | None = None) -> "AsyncpgDriver":
         try:
             conn = await asyncpg.connect(url.target, timeout=10)
         except Exception as exc:  # refused, wrong password, no such database, bad parameter
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
-        return cls(conn, lock_wait)
+        driver = cls(conn, lock_wait)
+        await driver._after_connect(settings or {})
+        return driver
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, asyncpg.PostgresError):

@@ -22,13 +22,15 @@ class PsycopgDriver(PostgresDriver):
         self._converted: dict[str, str] = {}
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float) -> "PsycopgDriver":
+    async def connect(cls, url: DatabaseURL, *, lock_wait: float, settings: dict[str, str] | None = None) -> "PsycopgDriver":
         try:
             conn = await psycopg.AsyncConnection.connect(url.target, autocommit=True, row_factory=dict_row,
                                                          connect_timeout=10)
         except Exception as exc:
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
-        return cls(conn, lock_wait)
+        driver = cls(conn, lock_wait)
+        await driver._after_connect(settings or {})
+        return driver
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, psycopg.Error) and exc.sqlstate and not is_connection_state(exc.sqlstate):

@@ -15,7 +15,11 @@ from ..split import Statement, split_postgres
 from . import _PARAM, Query, StepSQL
 
 LOCK_NOT_AVAILABLE = "55P03"
-CONNECTION_CLASSES = ("08", "57")  # connection exception, operator intervention (shutdown)
+# Sent in front of every script inside a transaction, so that a failure without a position can be
+# located by replaying the script statement by statement from this savepoint.
+SAVEPOINT = "SAVEPOINT runner_script;\n"
+# connection exceptions, and the shutdowns of class 57 (57014, a cancelled query, is not one)
+CONNECTION_STATES = ("08", "57P")
 
 
 class PostgresDriver:
@@ -24,9 +28,23 @@ class PostgresDriver:
     def __init__(self, lock_wait: float):
         self.lock_wait = lock_wait
         self._locked = False
+        self._in_transaction = False
+        self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
         self._unflushed = False  # run_step committed asynchronously since the last make_durable()
         q = queries("postgres")
         self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
+
+    async def _after_connect(self, settings: dict[str, str]) -> None:
+        # Session settings (lock_timeout, statement_timeout) hold for every migration; inside a
+        # migration's transaction lock_timeout is set back to this value after the xact lock
+        # (`SET LOCAL … TO DEFAULT` would not do: it means the server's default, not the session's).
+        self._lock_timeout = settings.get("lock_timeout", self._lock_timeout)
+        if settings:
+            await self._simple("".join(f"SET {name} = '{value}';" for name, value in settings.items()))
+        # PostgreSQL 14+: notice within a second when the runner dies mid-statement, so a killed
+        # runner's transaction is rolled back and its locks freed instead of lingering.
+        with contextlib.suppress(StatementError):
+            await self._simple("SET client_connection_check_interval = 1000")
 
     # Subclasses implement these three, raising StatementError or ConnectionLost.
     async def _simple(self, sql: str) -> str:
@@ -42,7 +60,42 @@ class PostgresDriver:
     async def execute_script(self, sql: str) -> None:
         # The whole file in one simple-query message: dollar quotes, DO blocks and functions
         # are the server's business, and the error position is an offset into this very text.
-        await self._simple(sql)
+        if not self._in_transaction:
+            await self._simple(sql)
+            return
+        try:
+            await self._simple(SAVEPOINT + sql)
+        except StatementError as exc:
+            if exc.offset is not None:
+                exc.offset = max(0, exc.offset - len(SAVEPOINT))
+                raise
+            raise await self._locate(sql, exc) from None
+
+    async def _locate(self, sql: str, exc: StatementError) -> StatementError:
+        """The server gave no position (e.g. `DROP TABLE missing`): find the failing statement.
+
+        Only on failure, inside the transaction that is about to be rolled back anyway: go back
+        to the savepoint and replay the statements one by one until one fails.
+        """
+        try:
+            statements = split_postgres(sql)
+        except StatementError:
+            return exc
+        if len(statements) == 1:
+            exc.offset = statements[0].offset
+            return exc
+        await self._simple("ROLLBACK TO SAVEPOINT runner_script")
+        for statement in statements:
+            try:
+                await self._simple(statement.sql)
+            except StatementError as again:
+                again.offset = statement.offset + (again.offset or 0)
+                return again
+        return exc  # not reproducible (a timeout, a race): report it without a line
+
+    async def check_integrity(self) -> None:
+        """Check deferred constraints now rather than at commit."""
+        await self._simple("SET CONSTRAINTS ALL IMMEDIATE")
 
     def split(self, sql: str) -> list[Statement]:
         return split_postgres(sql)
@@ -53,7 +106,8 @@ class PostgresDriver:
         1. BEGIN, the transaction lock, synchronous_commit off, `before` and the `done` re-read,
            as one message; the re-read is last, so the message's status ("SELECT n") says
            whether it found a row.
-        2. The script alone, so the server's error position is an offset into the file.
+        2. The script behind its savepoint (execute_script), so the server's error position is
+           an offset into the file, and a failure without one can be located.
         3. The journal writes and COMMIT as one message. Their parameters are written into the
            text as literals (inline()), because only parameter-less text can hold several statements.
         Each message's statements run in order and the first error skips the rest.
@@ -72,12 +126,13 @@ class PostgresDriver:
                 status = await self._simple(";\n".join(head))
             except StatementError as exc:
                 if exc.lock_timeout:
-                    raise self._lock_timeout() from None
+                    raise self._lock_wait_exceeded() from None
                 raise _without_offset(exc) from None
             if step.done and status.split()[-1] != "0":
                 await self._simple("ROLLBACK")
                 return None
-            await self._simple(step.script)
+            self._in_transaction = True  # the script goes behind a savepoint (see execute_script)
+            await self.execute_script(step.script)
             duration_ms = int(round((time.perf_counter() - started) * 1000))
             try:
                 await self._simple(";\n".join([*(inline(sql, params) for sql, params in step.record(duration_ms)),
@@ -90,6 +145,8 @@ class PostgresDriver:
             with contextlib.suppress(Exception):
                 await self._simple("ROLLBACK")  # after a failed COMMIT there is nothing left to roll back: harmless
             raise
+        finally:
+            self._in_transaction = False
 
     async def make_durable(self) -> None:
         if self._unflushed:
@@ -103,10 +160,12 @@ class PostgresDriver:
     def _lock_statements(self) -> list[str]:
         # A transaction-level advisory lock serialises runners even where the session lock
         # cannot hold (PgBouncer in transaction mode); the re-read of the journal comes after it.
+        # Then the session's own lock_timeout again for the migration's statements (`TO DEFAULT`
+        # would mean the server's default, not the session's).
         return [f"SET LOCAL lock_timeout = '{max(1, int(self.lock_wait * 1000))}ms'", self._xact_lock,
-                "SET LOCAL lock_timeout TO DEFAULT"]
+                f"SET LOCAL lock_timeout = '{self._lock_timeout}'"]
 
-    def _lock_timeout(self) -> LockTimeout:
+    def _lock_wait_exceeded(self) -> LockTimeout:
         return LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s (--lock-wait)")
 
     @contextlib.asynccontextmanager
@@ -116,14 +175,17 @@ class PostgresDriver:
                 await self._simple(";\n".join(["BEGIN", *self._lock_statements()]))
             except StatementError as exc:
                 if exc.lock_timeout:
-                    raise self._lock_timeout() from None
+                    raise self._lock_wait_exceeded() from None
                 raise
+            self._in_transaction = True
             yield
             await self._simple("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 await self._simple("ROLLBACK")
             raise
+        finally:
+            self._in_transaction = False
 
     async def lock(self) -> None:
         deadline = time.monotonic() + self.lock_wait
@@ -177,4 +239,4 @@ def statement_error(message: str, sqlstate: str | None, position, detail, hint) 
 
 
 def is_connection_state(sqlstate: str | None) -> bool:
-    return bool(sqlstate) and sqlstate[:2] in CONNECTION_CLASSES
+    return bool(sqlstate) and sqlstate.startswith(CONNECTION_STATES)

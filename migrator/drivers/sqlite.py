@@ -148,14 +148,19 @@ class SqliteDriver:
             raise
         try:
             yield
-            violations = await self.fetch("PRAGMA foreign_key_check") if check else []
-            if violations:
-                raise StatementError(_describe_violations(violations))
+            if check:
+                await self.check_integrity()
             await self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
                 await self.conn.execute("ROLLBACK")
             raise
+
+    async def check_integrity(self) -> None:
+        """Foreign keys are not enforced during migrations, so check them all before committing."""
+        violations = await self.fetch("PRAGMA foreign_key_check")
+        if violations:
+            raise StatementError(_describe_violations(violations))
 
     # -- run-level lock ------------------------------------------------------------------------
 
