@@ -127,7 +127,7 @@ def _with_database(url: str, name: str) -> str:
 # -- the measurements -------------------------------------------------------------------------------
 
 async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, results: Results,
-                             work: Path, peers: bool) -> None:
+                             work: Path, peers: bool, status_reps: int) -> None:
     """up from a fresh database, status and verify with N applied, down --all; floor and runner interleaved."""
     folder = work / f"{backend}_{n}"
     project = workload.write_runner(folder / "runner", n)
@@ -149,6 +149,8 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
         else:
             results.skip("dbmate: not installed (npm install dbmate; or set $DBMATE)")
 
+    async with dbs.fresh(backend) as db:  # warm-up, not timed: bytecode cache, driver imports, page cache
+        cli.status(db)
     for run in range(runs):
         order = movers[run % len(movers):] + movers[:run % len(movers)]
         times: dict[str, dict[str, float]] = {}
@@ -162,11 +164,14 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
                     t["up"] = await subject.up(db)
                     if subject is runner:
                         # status/verify with N applied, against the floor of "start Python, import the
-                        # driver, connect, run one query", interleaved on the same database.
+                        # driver, connect, run one query", interleaved on the same database, several
+                        # times: each takes a fraction of a second and the machine is noisy.
                         checks = [("status floor", lambda: floor.status(db)), ("status", lambda: cli.status(db)),
                                   ("verify", lambda: cli.verify(db))]
-                        for label, fn in checks[run % 3:] + checks[:run % 3]:
-                            t[label] = fn()
+                        for rep in range(status_reps):
+                            k = (run + rep) % 3
+                            for label, fn in checks[k:] + checks[:k]:
+                                t.setdefault(label, []).append(fn())
                     elif hasattr(subject, "status") and subject not in (floor, cli):
                         t["status"] = subject.status(db)
                     t["down"] = await subject.down(db)
@@ -182,18 +187,21 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
                 if op in t:
                     results.add(backend, n, op, name, t[op], base[op])
         rt = times["runner"]
-        results.add(backend, n, "status", "floor", rt["status floor"], rt["status floor"])
-        results.add(backend, n, "status", "runner-cli", rt["status"], rt["status floor"])
-        results.add(backend, n, "verify", "runner-cli", rt["verify"], rt["status floor"])
+        for floor_s, status_s, verify_s in zip(rt["status floor"], rt["status"], rt["verify"]):
+            results.add(backend, n, "status", "floor", floor_s, floor_s)
+            results.add(backend, n, "status", "runner-cli", status_s, floor_s)
+            results.add(backend, n, "verify", "runner-cli", verify_s, floor_s)
         for name in ("yoyo", "dbmate"):
             if name in times and "status" in times[name]:
-                results.add(backend, n, "status", name, times[name]["status"], rt["status floor"])
+                results.add(backend, n, "status", name, times[name]["status"], statistics.median(rt["status floor"]))
         line = ", ".join(f"{name} {t['up']:.2f}s/{t['down']:.2f}s" for name, t in times.items())
-        print(f"  {backend} N={n} run {run + 1}/{runs} (up/down): {line}", file=sys.stderr)
+        print(f"  {backend} N={n} run {run + 1}/{runs} (up/down): {line}; load {os.getloadavg()[0]:.1f}",
+              file=sys.stderr)
 
 
 async def measure_help(runs: int, results: Results) -> None:
     """Start-up: `runner.py --help` against a bare `python -c pass`."""
+    subjects._timed_run([subjects.PYTHON, str(subjects.RUNNER), "--help"])  # warm-up: writes the bytecode cache
     for run in range(runs):
         pair = [("floor", [subjects.PYTHON, "-c", "pass"]),
                 ("runner-cli", [subjects.PYTHON, str(subjects.RUNNER), "--help"])]
@@ -284,6 +292,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="N = 5, 1 run, no peers or seeds; writes nothing")
     p.add_argument("--sizes", help="comma-separated N (default 100,1000,5000)")
     p.add_argument("--runs", type=int, help="runs per figure (default 5)")
+    p.add_argument("--status-reps", type=int, default=3,
+                   help="status/verify/--help measurements per run (default 3; each is a fraction of a second)")
     p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, of sqlite,asyncpg,psycopg")
     p.add_argument("--pg-url", help="a PostgreSQL database to create and drop databases from")
     p.add_argument("--no-peers", action="store_true", help="skip yoyo and dbmate")
@@ -293,7 +303,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", help="where to write the report (default bench/RESULTS.md; '-' = nowhere)")
     args = p.parse_args(argv)
     if args.smoke:
-        args.sizes, args.runs, args.no_peers = args.sizes or "5", args.runs or 1, True
+        args.sizes, args.runs, args.no_peers, args.status_reps = args.sizes or "5", args.runs or 1, True, 1
         args.seed_scales, args.out = args.seed_scales or "0", args.out or "-"
     elif args.quick:
         args.sizes, args.runs, args.seed_scales = args.sizes or "100,1000", args.runs or 3, args.seed_scales or "100000"
@@ -313,6 +323,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def main_async(args: argparse.Namespace, argv: list[str]) -> int:
     results = Results()
     started = time.time()
+    load = [os.getloadavg()[0]]
     work = Path(tempfile.mkdtemp(prefix="runner-bench-"))
     dbs = Databases(args.pg_url, work)
     # Peers run on SQLite and on one PostgreSQL backend (their drivers are their own: yoyo uses
@@ -320,16 +331,17 @@ async def main_async(args: argparse.Namespace, argv: list[str]) -> int:
     pg = [b for b in ("psycopg", "asyncpg") if b in args.backends]
     peer_backends = {"sqlite", *pg[:1]}
     try:
-        await measure_help(args.runs, results)
+        await measure_help(args.runs * args.status_reps, results)
         for backend in args.backends:
             for n in args.sizes:
                 peers = not args.no_peers and backend in peer_backends and n <= args.peers_max_n
-                await measure_migrations(backend, n, args.runs, dbs, results, work, peers)
+                await measure_migrations(backend, n, args.runs, dbs, results, work, peers, args.status_reps)
             if args.seed_scales:
                 await measure_seeds(backend, args.seed_scales, args.runs, dbs, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.time() - started
+    load.append(os.getloadavg()[0])
     table = report.table(results)
     verdicts = report.targets(results, args)
     print(table)
@@ -337,6 +349,7 @@ async def main_async(args: argparse.Namespace, argv: list[str]) -> int:
     print("\n".join(verdicts))
     if args.out:
         info = await report.environment(args)
+        info["load average (1 min) at start, end"] = f"{load[0]:.1f}, {load[1]:.1f} on {os.cpu_count()} CPUs"
         args.out.write_text(report.markdown(results, table, verdicts, info, args, argv, elapsed), encoding="utf-8")
         print(f"\nwrote {args.out}", file=sys.stderr)
     return 0

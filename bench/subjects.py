@@ -54,9 +54,14 @@ class Database:
         return self.dsn + ("&" if "?" in self.dsn else "?") + "sslmode=disable"
 
 
+# Subprocesses run as on a user's machine: with Python's bytecode cache (some sandboxes and CI
+# images set PYTHONDONTWRITEBYTECODE, which makes every start recompile the runner's modules).
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "DATABASE_URL")}
+
+
 def _timed_run(args: list[str], *, cwd: Path | None = None, env: dict | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(args, cwd=cwd, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr[-2000:]}")
@@ -254,7 +259,7 @@ class Dbmate:
     def _dbmate(self, db: Database, command: str) -> float:
         # --no-dump-schema: no pg_dump/sqlite3 schema file after every change; the other tools write none.
         return _timed_run([self.exe, "--url", db.dbmate_url, "--migrations-dir", str(self.folder),
-                           "--no-dump-schema", command], env={**os.environ, "DATABASE_URL": ""})
+                           "--no-dump-schema", command])
 
     async def up(self, db: Database) -> float:
         return self._dbmate(db, "migrate")
