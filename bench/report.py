@@ -38,7 +38,7 @@ def _ratio_cell(series) -> str:
 def _size(series) -> str:
     if series.n is None:
         return "-"
-    return f"{series.n:,} rows" if series.operation == "seed" else f"{series.n:,}"
+    return f"scale {series.n:,}" if series.operation == "seed" else f"{series.n:,}"
 
 
 def table(results) -> str:
@@ -50,7 +50,8 @@ def table(results) -> str:
                                                             order.get(s.subject, 99))):
         extra = ""
         if s.operation == "seed":
-            extra = f"{s.n / s.median:,.0f} rows/s"
+            added = results.seed_rows.get((s.backend, s.n))
+            extra = f"{added:,} rows, {added / s.median:,.0f} rows/s" if added else ""
         elif s.operation in ("up", "down") and s.n:
             extra = f"{s.median / s.n * 1000:.2f} ms/migration"
         rows.append((BACKEND_NAMES[s.backend], _size(s), s.operation, s.subject, _seconds(s.median),
@@ -209,7 +210,8 @@ def markdown(results, table_text: str, verdicts: list[str], info: dict, args, ar
         "against the floor of the same run, and the table shows the median and the min-max over the runs.",
         "- Seeding: the repository's migrations are applied (not timed), then `Migrator.seed([\"volume\"], "
         "scale=N)` against the floor running the same seed file raw in one transaction with its `runner_seed` "
-        "table.",
+        "table; rows are what the seed added to the database (the volume seed adds N users and N loan "
+        "applications).",
         "",
         "## Results",
         "",

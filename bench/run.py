@@ -69,6 +69,7 @@ class Results:
         self.series: dict[tuple, Series] = {}
         self.skipped: list[str] = []
         self.broken: set[tuple[str, str]] = set()  # (peer, backend) that failed once: not retried
+        self.seed_rows: dict[tuple[str, int], int] = {}  # (backend, scale) -> rows the seed added
 
     def add(self, backend: str, n: int | None, operation: str, subject: str, seconds: float,
             floor: float | None) -> None:
@@ -237,12 +238,30 @@ async def measure_seeds(backend: str, scales: list[int], runs: int, dbs: Databas
                 async with dbs.fresh(backend) as db:
                     async with Migrator.connect(db.runner_url, ROOT) as m:
                         await m.up()  # the repository's schema, not timed
+                        before = await _row_count(m.db)
                     t[name] = await (_seed_floor(db, seed_sql, scale) if name == "floor"
                                      else _seed_runner(db, scale))
+                    async with Migrator.connect(db.runner_url, ROOT, read_only=True) as m:
+                        results.seed_rows[(backend, scale)] = await _row_count(m.db) - before
             for name in t:
                 results.add(backend, scale, "seed", name, t[name], t["floor"])
             print(f"  {backend} seed volume scale={scale} run {run + 1}/{runs}: floor {t['floor']:.2f}s, "
                   f"runner {t['runner']:.2f}s", file=sys.stderr)
+
+
+async def _row_count(db) -> int:
+    """Rows in every table but the runner's own: what a seed added is the difference."""
+    if db.dialect == "sqlite":
+        tables = [r["name"] for r in await db.fetch(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+    else:
+        tables = [r["name"] for r in await db.fetch(
+            "SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = current_schema()")]
+    total = 0
+    for table in tables:
+        if not table.startswith("schema_journal"):
+            total += (await db.fetch(f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+    return total
 
 
 async def _seed_runner(db: Database, scale: int) -> float:
