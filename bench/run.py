@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import itertools
 import os
@@ -25,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +97,7 @@ class Databases:
         self.pg_admin, self.scratch = pg_admin, scratch
         self.counter = itertools.count(1)
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def fresh(self, backend: str):
         number = next(self.counter)
         if backend == "sqlite":
@@ -128,7 +128,7 @@ def _with_database(url: str, name: str) -> str:
 # -- the measurements -------------------------------------------------------------------------------
 
 async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, results: Results,
-                             work: Path, peers: bool, status_reps: int) -> None:
+                             work: Path, peers: bool, status_reps: int, chunks: int) -> None:
     """up from a fresh database, status and verify with N applied, down --all; floor and runner interleaved."""
     folder = work / f"{backend}_{n}"
     project = workload.write_runner(folder / "runner", n)
@@ -136,48 +136,61 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
     downs = [workload.down_sql(i) for i in range(1, n + 1)]
     floor = subjects.Floor(ups, downs)
     runner, cli = subjects.RunnerAPI(project), subjects.RunnerCLI(project)
-    movers: list = [floor, runner, cli]
-    if backend == "sqlite":
-        movers.append(subjects.SyncSqlite(ups, downs))
+    in_process: list = [floor, runner] + ([subjects.SyncSqlite(ups, downs)] if backend == "sqlite" else [])
+    commands: list = [cli]
     if peers:
         yoyo, dbmate = subjects.find_yoyo(), subjects.find_dbmate()
         if yoyo:
-            movers.append(subjects.Yoyo(yoyo, workload.write_yoyo(folder / "yoyo", n), n))
+            commands.append(subjects.Yoyo(yoyo, workload.write_yoyo(folder / "yoyo", n), n))
         else:
             results.skip("yoyo: not installed (pip install yoyo-migrations)")
         if dbmate:
-            movers.append(subjects.Dbmate(dbmate, workload.write_dbmate(folder / "dbmate", n), n))
+            commands.append(subjects.Dbmate(dbmate, workload.write_dbmate(folder / "dbmate", n), n))
         else:
             results.skip("dbmate: not installed (npm install dbmate; or set $DBMATE)")
+    bounds = [round(n * k / chunks) for k in range(chunks + 1)]  # 0 = b0 < b1 < ... < b_chunks = n
 
     async with dbs.fresh(backend) as db:  # warm-up, not timed: bytecode cache, driver imports, page cache
         cli.status(db)
     for run in range(runs):
-        order = movers[run % len(movers):] + movers[:run % len(movers)]
         times: dict[str, dict[str, float]] = {}
-        for subject in order:
+        # 1. The floor and the runner (and plain sqlite3), in-process, chunk by chunk, alternating.
+        async with contextlib.AsyncExitStack() as stack:
+            for subject in in_process:
+                db = await stack.enter_async_context(dbs.fresh(backend))
+                gc.collect()
+                times[subject.name] = {"up": await subject.open(db), "db": db}
+            for k in range(chunks):
+                for subject in _rotated(in_process, run + k):
+                    times[subject.name]["up"] += await subject.up(bounds[k], bounds[k + 1])
+            # status and verify with N applied, against "start Python, import the driver, connect,
+            # run one query", on the runner's database, several times: each is a fraction of a second.
+            rdb, rt = times["runner"]["db"], times["runner"]
+            checks = [("status floor", lambda: floor.status(rdb)), ("status", lambda: cli.status(rdb)),
+                      ("verify", lambda: cli.verify(rdb))]
+            for rep in range(status_reps):
+                for label, fn in _rotated(checks, run + rep):
+                    rt.setdefault(label, []).append(fn())
+            for subject in in_process:
+                times[subject.name]["down"] = 0.0
+            for k in reversed(range(chunks)):
+                for subject in _rotated(in_process, run + k):
+                    times[subject.name]["down"] += await subject.down(bounds[k + 1], bounds[k])
+            for subject in in_process:
+                times[subject.name]["down"] += await subject.close()
+        # 2. Whole commands in a subprocess: the runner's command line and the peers.
+        for subject in _rotated(commands, run):
             if (subject.name, backend) in results.broken:
                 continue
             gc.collect()
             try:
                 async with dbs.fresh(backend) as db:
-                    t = times.setdefault(subject.name, {})
-                    t["up"] = await subject.up(db)
-                    if subject is runner:
-                        # status/verify with N applied, against the floor of "start Python, import the
-                        # driver, connect, run one query", interleaved on the same database, several
-                        # times: each takes a fraction of a second and the machine is noisy.
-                        checks = [("status floor", lambda: floor.status(db)), ("status", lambda: cli.status(db)),
-                                  ("verify", lambda: cli.verify(db))]
-                        for rep in range(status_reps):
-                            k = (run + rep) % 3
-                            for label, fn in checks[k:] + checks[:k]:
-                                t.setdefault(label, []).append(fn())
-                    elif hasattr(subject, "status") and subject not in (floor, cli):
+                    t = times[subject.name] = {"up": await subject.up(db)}
+                    if subject is not cli:
                         t["status"] = subject.status(db)
                     t["down"] = await subject.down(db)
             except Exception as exc:  # a peer that cannot run here is reported, not fatal
-                if subject in (floor, runner, cli):
+                if subject is cli:
                     raise
                 results.broken.add((subject.name, backend))
                 results.skip(f"{subject.name} on {backend}: {str(exc).strip().splitlines()[-1][:200]}")
@@ -185,9 +198,7 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
         base = times["floor"]
         for name, t in times.items():
             for op in ("up", "down"):
-                if op in t:
-                    results.add(backend, n, op, name, t[op], base[op])
-        rt = times["runner"]
+                results.add(backend, n, op, name, t[op], base[op])
         for floor_s, status_s, verify_s in zip(rt["status floor"], rt["status"], rt["verify"]):
             results.add(backend, n, "status", "floor", floor_s, floor_s)
             results.add(backend, n, "status", "runner-cli", status_s, floor_s)
@@ -198,6 +209,11 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
         line = ", ".join(f"{name} {t['up']:.2f}s/{t['down']:.2f}s" for name, t in times.items())
         print(f"  {backend} N={n} run {run + 1}/{runs} (up/down): {line}; load {os.getloadavg()[0]:.1f}",
               file=sys.stderr)
+
+
+def _rotated(items: list, k: int) -> list:
+    k %= len(items)
+    return items[k:] + items[:k]
 
 
 async def measure_help(runs: int, results: Results) -> None:
@@ -311,6 +327,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="N = 5, 1 run, no peers or seeds; writes nothing")
     p.add_argument("--sizes", help="comma-separated N (default 100,1000,5000)")
     p.add_argument("--runs", type=int, help="runs per figure (default 5)")
+    p.add_argument("--chunks", type=int, default=10,
+                   help="the floor and the runner alternate in this many chunks of each up and down (default 10)")
     p.add_argument("--status-reps", type=int, default=3,
                    help="status/verify/--help measurements per run (default 3; each is a fraction of a second)")
     p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, of sqlite,asyncpg,psycopg")
@@ -354,7 +372,8 @@ async def main_async(args: argparse.Namespace, argv: list[str]) -> int:
         for backend in args.backends:
             for n in args.sizes:
                 peers = not args.no_peers and backend in peer_backends and n <= args.peers_max_n
-                await measure_migrations(backend, n, args.runs, dbs, results, work, peers, args.status_reps)
+                await measure_migrations(backend, n, args.runs, dbs, results, work, peers, args.status_reps,
+                                         min(args.chunks, n))
             if args.seed_scales:
                 await measure_seeds(backend, args.seed_scales, args.runs, dbs, results)
     finally:

@@ -4,7 +4,7 @@
   bookkeeping, in-process (aiosqlite / asyncpg / psycopg, the drivers the runner uses).
 - `sqlite3`: SQLite only, for reference: the same as the floor with the stdlib module on the
   calling thread, i.e. without the thread hop every asyncio SQLite driver pays.
-- `runner`: the engine API in-process (`Migrator.up()` / `.down(everything=True)`), as a library
+- `runner`: the engine API in-process (`Migrator.up(to=...)` / `.down(to=...)`), as a library
   user or a test suite runs it.
 - `runner-cli`: `python runner.py ...` in a subprocess, as a person or a deploy script runs it.
 - `yoyo`, `dbmate`: the peers' own command lines on the same SQL.
@@ -68,44 +68,58 @@ def _timed_run(args: list[str], *, cwd: Path | None = None, env: dict | None = N
     return elapsed
 
 
-# -- the floor -----------------------------------------------------------------------------------------
+# -- measured in-process, in chunks ----------------------------------------------------------------
+#
+# open(db), then up(lo, hi) applies migrations lo+1..hi and down(hi, lo) rolls back hi..lo+1, each
+# returning its seconds; close(). run.py alternates the floor's and the runner's chunks, so both
+# see the same minute of a noisy machine.
 
 class Floor:
+    """One connection of the raw driver; each file in its own transaction; no bookkeeping."""
+
     name = "floor"
 
     def __init__(self, ups: list[str], downs: list[str]):
         self.ups, self.downs = ups, downs
 
-    async def up(self, db: Database) -> float:
-        return await self._each(db, self.ups)
-
-    async def down(self, db: Database) -> float:
-        return await self._each(db, list(reversed(self.downs)))
-
-    async def _each(self, db: Database, scripts: list[str]) -> float:
+    async def open(self, db: Database) -> float:
         start = time.perf_counter()
+        self.backend = db.backend
         if db.backend == "sqlite":
             import aiosqlite
-            conn = await aiosqlite.connect(db.path, isolation_level=None)
-            for sql in scripts:
-                # One hop to aiosqlite's thread per file; executescript's statements run between
-                # our BEGIN and COMMIT (it only COMMITs first when a transaction is already open).
-                await conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
-            await conn.close()
+            self.conn = await aiosqlite.connect(db.path, isolation_level=None)
         elif db.backend == "asyncpg":
             import asyncpg
-            conn = await asyncpg.connect(db.dsn)
-            for sql in scripts:
-                async with conn.transaction():
-                    await conn.execute(sql)
-            await conn.close()
+            self.conn = await asyncpg.connect(db.dsn)
         else:
             import psycopg
-            conn = await psycopg.AsyncConnection.connect(db.dsn, autocommit=True)
-            for sql in scripts:
-                async with conn.transaction():
-                    await conn.execute(sql.encode(), prepare=False)  # bytes, no parameters: simple protocol
-            await conn.close()
+            self.conn = await psycopg.AsyncConnection.connect(db.dsn, autocommit=True)
+        return time.perf_counter() - start
+
+    async def up(self, lo: int, hi: int) -> float:
+        return await self._each(self.ups[lo:hi])
+
+    async def down(self, hi: int, lo: int) -> float:
+        return await self._each(self.downs[lo:hi][::-1])
+
+    async def _each(self, scripts: list[str]) -> float:
+        start = time.perf_counter()
+        for sql in scripts:
+            if self.backend == "sqlite":
+                # One hop to aiosqlite's thread per file; executescript's statements run between
+                # our BEGIN and COMMIT (it only COMMITs first when a transaction is already open).
+                await self.conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
+            elif self.backend == "asyncpg":
+                async with self.conn.transaction():
+                    await self.conn.execute(sql)
+            else:
+                async with self.conn.transaction():
+                    await self.conn.execute(sql.encode(), prepare=False)  # bytes, no parameters: simple protocol
+        return time.perf_counter() - start
+
+    async def close(self) -> float:
+        start = time.perf_counter()
+        await self.conn.close()
         return time.perf_counter() - start
 
     @staticmethod
@@ -127,33 +141,35 @@ class Floor:
         return _timed_run([PYTHON, "-c", self.startup_program(db)])
 
 
-class SyncSqlite:
+class SyncSqlite(Floor):
     """SQLite through the stdlib module on the calling thread: what the thread hop costs."""
 
     name = "sqlite3"
 
-    def __init__(self, ups: list[str], downs: list[str]):
-        self.ups, self.downs = ups, downs
-
-    def _each(self, db: Database, scripts: list[str]) -> float:
+    async def open(self, db: Database) -> float:
         import sqlite3
         start = time.perf_counter()
-        conn = sqlite3.connect(db.path, isolation_level=None)
-        for sql in scripts:
-            conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
-        conn.close()
+        self.conn = sqlite3.connect(db.path, isolation_level=None)
         return time.perf_counter() - start
 
-    async def up(self, db: Database) -> float:
-        return self._each(db, self.ups)
+    async def _each(self, scripts: list[str]) -> float:
+        start = time.perf_counter()
+        for sql in scripts:
+            self.conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
+        return time.perf_counter() - start
 
-    async def down(self, db: Database) -> float:
-        return self._each(db, list(reversed(self.downs)))
+    async def close(self) -> float:
+        self.conn.close()
+        return 0.0
 
-
-# -- the runner --------------------------------------------------------------------------------------
 
 class RunnerAPI:
+    """The engine API in-process: `async with Migrator.connect(url, dir) as m`, then `m.up(to=...)`.
+
+    Each chunk is a whole run (lock, journal read, plan, steps, final synchronous commit), so
+    chunking costs the runner a little; discovery is timed with `open`.
+    """
+
     name = "runner"
 
     def __init__(self, project: Path):
@@ -161,22 +177,36 @@ class RunnerAPI:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
 
-    async def up(self, db: Database) -> float:
+    async def open(self, db: Database) -> float:
+        import contextlib
+
         from migrator import Migrator
         start = time.perf_counter()
-        async with Migrator.connect(db.runner_url, self.project) as m:
-            await m.up()
+        self.stack = contextlib.AsyncExitStack()
+        self.m = await self.stack.enter_async_context(Migrator.connect(db.runner_url, self.project))
         return time.perf_counter() - start
 
-    async def down(self, db: Database) -> float:
-        from migrator import Migrator
+    async def up(self, lo: int, hi: int) -> float:
         start = time.perf_counter()
-        async with Migrator.connect(db.runner_url, self.project) as m:
-            await m.down(everything=True)
+        await self.m.up(to=hi)  # versions are 1..N
         return time.perf_counter() - start
 
+    async def down(self, hi: int, lo: int) -> float:
+        start = time.perf_counter()
+        await self.m.down(to=lo)  # leaves lo and older applied; lo = 0: everything
+        return time.perf_counter() - start
+
+    async def close(self) -> float:
+        start = time.perf_counter()
+        await self.stack.aclose()
+        return time.perf_counter() - start
+
+
+# -- measured as whole commands in a subprocess ------------------------------------------------------
 
 class RunnerCLI:
+    """`python runner.py ...`, as a person or a deploy script runs it."""
+
     name = "runner-cli"
 
     def __init__(self, project: Path):
