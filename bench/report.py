@@ -197,17 +197,24 @@ def markdown(results, table_text: str, verdicts: list[str], info: dict, args, ar
         "aiosqlite `executescript(\"BEGIN; <file> COMMIT;\")` (one hop to its thread per file), asyncpg and psycopg "
         "`async with conn.transaction(): await conn.execute(file)`. `sqlite3`: the same with the stdlib module on "
         "the calling thread, for reference (what any asyncio SQLite driver's thread hop costs).",
-        "- `runner`: the engine API in-process: `async with Migrator.connect(url, dir) as m: await m.up()` "
-        "(`m.down(everything=True)`), timed from connect to close, file discovery and hashing included.",
+        "- `runner`: the engine API in-process, as a library user runs it: `async with Migrator.connect(url, dir) "
+        "as m: await m.up()` (`m.down(everything=True)`), one run, timed from connect to close, file discovery "
+        "included. The floor (and `sqlite3`) run the same migrations in chunks between the runner's steps "
+        f"(`--chunks`, {args.chunks} per operation; the bench waits on the runner's driver call, it does not touch "
+        "the step), so every figure of a run sees the same minutes of the machine; their time between steps is "
+        "not counted as the runner's. A ratio is taken within a run; the table shows the median over the runs "
+        "and the min-max.",
         "- `runner-cli`: `python runner.py up|down --all|status|verify --url URL --dir DIR` in a subprocess "
-        "(what a deploy script runs; includes starting Python). The status floor is `python -c` that imports the "
+        "(what a deploy script runs; includes starting Python, with the bytecode cache as on a user's machine: "
+        "the bench removes PYTHONDONTWRITEBYTECODE and warms up once). The status floor is `python -c` that imports the "
         "driver, connects and runs `SELECT version, checksum FROM schema_journal` (the one query status needs).",
         "- `yoyo`: `yoyo apply|rollback --all|list --batch --no-config-file` (PostgreSQL through "
         "`postgresql+psycopg://`). `dbmate`: `dbmate --no-dump-schema migrate|status`, and `rollback` N times "
         "(it rolls back one migration per call). Each peer gets the same SQL in its own file layout.",
         "- Every figure starts from a fresh database (PostgreSQL: CREATE DATABASE, dropped after; SQLite: a new "
-        "file). In each run the subjects are interleaved, their order rotating between runs; a ratio is taken "
-        "against the floor of the same run, and the table shows the median and the min-max over the runs.",
+        "file). The command-line subjects run one after another in an order that rotates between runs; their "
+        "ratio is against the floor of the same run. `status`, `verify` and `--help` are measured "
+        f"{args.status_reps} times per run, interleaved with their floor.",
         "- Seeding: the repository's migrations are applied (not timed), then `Migrator.seed([\"volume\"], "
         "scale=N)` against the floor running the same seed file raw in one transaction with its `runner_seed` "
         "table; rows are what the seed added to the database (the volume seed adds N users and N loan "

@@ -164,10 +164,13 @@ class SyncSqlite(Floor):
 
 
 class RunnerAPI:
-    """The engine API in-process: `async with Migrator.connect(url, dir) as m`, then `m.up(to=...)`.
+    """The engine API in-process, as a library user or a test suite runs it: one
+    `async with Migrator.connect(url, dir) as m: await m.up()` (or `m.down(everything=True)`),
+    timed from connect to close, file discovery included.
 
-    Each chunk is a whole run (lock, journal read, plan, steps, final synchronous commit), so
-    chunking costs the runner a little; discovery is timed with `open`.
+    `between(k)` is awaited before the step numbered bounds[k] (counting from 0, in the order the
+    runner takes them): run.py runs the other subjects' k-th chunk there, so a single run of the
+    runner is interleaved with them. The time spent in `between` is not the runner's.
     """
 
     name = "runner"
@@ -177,29 +180,40 @@ class RunnerAPI:
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
 
-    async def open(self, db: Database) -> float:
-        import contextlib
+    async def up(self, db: Database, bounds: list[int], between) -> float:
+        return await self._run(db, "up", bounds, between)
 
+    async def down(self, db: Database, bounds: list[int], between) -> float:
+        return await self._run(db, "down", bounds, between)
+
+    async def _run(self, db: Database, op: str, bounds: list[int], between) -> float:
         from migrator import Migrator
-        start = time.perf_counter()
-        self.stack = contextlib.AsyncExitStack()
-        self.m = await self.stack.enter_async_context(Migrator.connect(db.runner_url, self.project))
-        return time.perf_counter() - start
 
-    async def up(self, lo: int, hi: int) -> float:
-        start = time.perf_counter()
-        await self.m.up(to=hi)  # versions are 1..N
-        return time.perf_counter() - start
+        steps, paused, due = 0, 0.0, 0
 
-    async def down(self, hi: int, lo: int) -> float:
-        start = time.perf_counter()
-        await self.m.down(to=lo)  # leaves lo and older applied; lo = 0: everything
-        return time.perf_counter() - start
+        async def pause_when_due() -> None:
+            nonlocal paused, due
+            while due < len(bounds) - 1 and steps >= bounds[due]:
+                start = time.perf_counter()
+                await between(due)
+                paused += time.perf_counter() - start
+                due += 1
 
-    async def close(self) -> float:
         start = time.perf_counter()
-        await self.stack.aclose()
-        return time.perf_counter() - start
+        async with Migrator.connect(db.runner_url, self.project) as m:
+            run_step = m.db.run_step
+
+            async def interleaved_step(step):  # instrumentation only: the step itself runs untouched
+                nonlocal steps
+                await pause_when_due()
+                steps += 1
+                return await run_step(step)
+
+            m.db.run_step = interleaved_step
+            await (m.up() if op == "up" else m.down(everything=True))
+        elapsed = time.perf_counter() - start - paused
+        await pause_when_due()  # nothing left unless a step was skipped
+        return elapsed
 
 
 # -- measured as whole commands in a subprocess ------------------------------------------------------
