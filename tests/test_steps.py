@@ -7,6 +7,7 @@ re-read under the lock, the lock wait is bounded, and stored values come back by
 """
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import psycopg
@@ -176,3 +177,33 @@ class hold_transaction_lock:
     def __exit__(self, *exc):
         self.conn.rollback()
         self.conn.close()
+
+
+async def test_cancelling_a_sqlite_step_rolls_it_back(sqlite_backend, project):
+    """The step runs as one call on SQLite's thread; Ctrl-C (a cancelled task) must still roll it back."""
+    project.migration("0001_slow", "CREATE TABLE a (id integer);\n"
+                      "WITH RECURSIVE c (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000000)\n"
+                      "SELECT count(*) FROM c;\n", "DROP TABLE a;\n")
+    async with Migrator.connect(sqlite_backend.url, project.root) as m:
+        task = asyncio.create_task(m.up())
+        while not _write_locked(sqlite_backend.sqlite_path):  # the step's transaction is open
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert "a" not in sqlite_backend.tables()
+    assert sqlite_backend.journal() == []
+
+
+def _write_locked(path) -> bool:
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        conn.close()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 
 import aiosqlite
@@ -96,43 +97,52 @@ class SqliteDriver:
         return await self.conn._execute(fn, self.conn._conn, *args)
 
     async def run_step(self, step: StepSQL) -> int | None:
-        return await self._in_thread(self._step, step, time.perf_counter())
-
-    def _step(self, conn: sqlite3.Connection, step: StepSQL, started: float) -> int | None:
-        """Driver.run_step, on the connection's thread; the same statements transaction() and friends run."""
-        self._sync_run(conn, "BEGIN IMMEDIATE", {}, busy=f"could not take SQLite's write lock within "
-                       f"{self.lock_wait:g}s (another process is writing; raise --lock-wait)")
+        stop = threading.Event()
         try:
-            if step.done and self._sync_run(conn, *step.done).fetchone() is not None:
+            return await self._in_thread(self._step, step, time.perf_counter(), stop)
+        except asyncio.CancelledError:
+            # Ctrl-C or a cancelled task: the step goes on in the thread, so make it roll back there
+            # (interrupt() is SQLite's one thread-safe call: it aborts the running statement).
+            stop.set()
+            self.conn._conn.interrupt()
+            raise
+
+    def _step(self, conn: sqlite3.Connection, step: StepSQL, started: float, stop: threading.Event) -> int | None:
+        """Driver.run_step, on the connection's thread; the same statements transaction() and friends run."""
+        def run(sql: str, params: dict, *, offset: int | None = None, busy: str | None = None) -> sqlite3.Cursor:
+            if stop.is_set():
+                raise StatementError("interrupted")
+            try:
+                return conn.execute(sql, params)
+            except sqlite3.Error as exc:
+                if _is_busy(exc):
+                    raise LockTimeout(busy or f"the database stayed locked for more than {self.lock_wait:g}s "
+                                              "(another process is writing; raise --lock-wait)") from None
+                raise StatementError(str(exc), offset) from None
+
+        run("BEGIN IMMEDIATE", {}, busy=f"could not take SQLite's write lock within {self.lock_wait:g}s "
+                                        "(another process is writing; raise --lock-wait)")
+        try:
+            if step.done and run(*step.done).fetchone() is not None:
                 conn.execute("ROLLBACK")
                 return None
             for sql, params in step.before:
-                self._sync_run(conn, sql, params)
+                run(sql, params)
             for statement in split_sqlite(step.script):
-                self._sync_run(conn, statement.sql, {}, offset=statement.offset)
+                run(statement.sql, {}, offset=statement.offset)
             duration_ms = int(round((time.perf_counter() - started) * 1000))
             for sql, params in step.record(duration_ms):
-                self._sync_run(conn, sql, params)
+                run(sql, params)
             if step.check:
-                violations = self._sync_run(conn, "PRAGMA foreign_key_check", {}).fetchall()
+                violations = run("PRAGMA foreign_key_check", {}).fetchall()
                 if violations:
                     raise StatementError(_describe_violations([dict(v) for v in violations]))
-            self._sync_run(conn, "COMMIT", {})
+            run("COMMIT", {})
             return duration_ms
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-
-    def _sync_run(self, conn: sqlite3.Connection, sql: str, params: dict, *, offset: int | None = None,
-                  busy: str | None = None) -> sqlite3.Cursor:
-        try:
-            return conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            if _is_busy(exc):
-                raise LockTimeout(busy or f"the database stayed locked for more than {self.lock_wait:g}s "
-                                          "(another process is writing; raise --lock-wait)") from None
-            raise StatementError(str(exc), offset) from None
 
     async def make_durable(self) -> None:
         """Every SQLite commit is synchronous already."""
