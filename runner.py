@@ -1,7 +1,7 @@
 """SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
 
 Usage:
-  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [options]
+  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [--backup] [options]
   runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
   runner.py redo [options]
   runner.py status [--json] [options]
@@ -11,12 +11,19 @@ Usage:
   runner.py baseline <version> [options]
   runner.py reset [--no-seed] [--force] [--scale=<n>] [options]
   runner.py repair [options]
+  runner.py backup [--out=<path>] [options]
+  runner.py restore <path> [options]
+  runner.py check [--scratch-url=<url>] [options]
+  runner.py drift [--scratch-url=<url>] [options]
+  runner.py schema [--out=<path>] [--from-files] [--scratch-url=<url>] [options]
+  runner.py lint [--json] [--strict] [--dialect=<dialect>] [--min-sqlite=<version>] [options]
   runner.py (-h | --help)
   runner.py --version
 
 Options:
-  --url=<url>             Database URL; else $DATABASE_URL, else file:./dev.db (SQLite).
-  --dir=<path>            Project directory holding sql/, rollbacks/ and seeds/ [default: .]
+  --url=<url>             Database URL; else $DATABASE_URL, else DATABASE_URL in <dir>/.env,
+                          else file:./dev.db (SQLite).
+  --dir=<path>            Project directory holding sql/, rollbacks/, seeds/ and .env [default: .]
   --lock-wait=<seconds>   How long to wait for another runner's lock before exit 4 [default: 30]
   --lock-timeout=<seconds>  PostgreSQL: how long one statement may wait for a table lock before the
                           migration fails (or is retried) instead of stalling every query queued
@@ -24,22 +31,40 @@ Options:
   --statement-timeout=<seconds>  PostgreSQL: the longest one statement may run (default: no limit).
   --retries=<n>           Retry a migration that failed waiting for a lock, n times with backoff
                           (0.5 s, 1 s, 2 s, … up to 30 s) [default: 0]
+  --log-file=<path>       Append one JSON line per event of this run (start, each step, errors,
+                          end); else $RUNNER_LOG_FILE, else RUNNER_LOG_FILE in <dir>/.env.
   --to=<version>          up: stop after this version; down: leave this version and older applied.
   --all                   down: roll back every applied migration.
   --dry-run               Print the SQL that would run, in order, and change nothing.
   --test                  up: apply every pending migration in one transaction on the real
                           database, report what would fail, and roll it all back.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
-  --json                  status: one JSON document on stdout.
-  --strict                verify: pending migrations are problems too (is the database fully migrated?).
+  --backup                up: take a backup first (as `backup` does) when something is pending.
+  --out=<path>            backup: the file to write (never overwritten) or an existing folder;
+                          default <dir>/backups/<dbname>-<UTC time>.<dump|db>;
+                          schema: write the SQL text to this file instead of stdout.
+  --json                  status, lint: one JSON document on stdout.
+  --strict                verify: pending migrations are problems too (is the database fully migrated?);
+                          lint: warnings fail too.
   --scale=<n>             seed: the number the seeds read from runner_seed.scale [default: 1000]
   --no-seed               reset: do not run the seeds after `up`.
   --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
+  --scratch-url=<url>     check, drift, schema: an empty database to apply migrations in; default: a temporary
+                          SQLite file, or a temporary database on the --url PostgreSQL server, dropped after.
+  --from-files            schema: the schema the migration files give (built on a scratch database).
+  --dialect=<dialect>     lint: only the files of this dialect (sqlite or postgres); default: both.
+  --min-sqlite=<version>  lint: the oldest SQLite the migrations must run on; default: the runner's own.
   -h --help               Show this help.
   --version               Show the runner's version.
 
-Exit status: 0 success; 1 a migration or seed failed; 2 usage or configuration error;
-3 verify found problems (and up refusing for the same reasons); 4 the lock was not taken in time.
+backup writes a consistent copy (PostgreSQL: pg_dump -Fc; SQLite: the online backup API), readable
+by its owner only, and prints its path. restore <path> puts a backup back (PostgreSQL: in one
+transaction, through pg_restore and psql; SQLite: through the backup API into the live file).
+
+Exit status: 0 success; 1 a migration, seed, backup or restore failed; 2 usage or configuration
+error (also: pg_dump/pg_restore/psql not installed, a file that is not a backup); 3 verify found
+problems (and up refusing for the same reasons), check/drift/lint found problems; 4 the lock was
+not taken in time.
 Progress goes to stderr, results to stdout.
 """
 from __future__ import annotations
@@ -110,18 +135,33 @@ def _progress_line(result) -> str:
     return text
 
 
-async def run(args: dict, out: Output) -> int:
+COMMANDS = ("up", "down", "redo", "status", "verify", "new", "seed", "baseline", "reset", "repair", "backup",
+            "restore", "check", "drift", "schema", "lint")
+
+
+def _command(args: dict) -> str:
+    return next(c for c in COMMANDS if args.get(c))
+
+
+async def run(args: dict, out: Output, log) -> int:
     from migrator import Migrator, ProblemsFound
+    from migrator.backup import backup, restore
     from migrator.engine import check_reset_allowed, resolve_url, scaffold
 
     if args["new"]:
+        log.start("new", None, args["--dir"])
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
         out.result(str(up))
         out.result(str(down))
         return 0
+    if args["check"] or args["drift"] or args["schema"] or args["lint"]:
+        from checks_cli import run_checks
+        log.start(_command(args), None, args["--dir"])
+        return await run_checks(args, out, lock_wait=_float(args, "--lock-wait", "--lock-wait"))
 
-    url = resolve_url(args["--url"])
+    url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
+    log.start(_command(args), url, args["--dir"])
     if args["reset"]:
         check_reset_allowed(url, force=args["--force"])  # before connecting to anything
     lock_wait = _float(args, "--lock-wait", "--lock-wait")
@@ -130,7 +170,30 @@ async def run(args: dict, out: Output) -> int:
         if args["--statement-timeout"] else None
     retries = _int(args, "--retries", "--retries")
     read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
-    on_progress = (lambda r: out.progress(_progress_line(r)))
+
+    def on_progress(result) -> None:
+        out.progress(_progress_line(result))
+        log.step(result)
+
+    async def take_backup(out_path: str | None = None):
+        path = await backup(url, args["--dir"], out_path, lock_wait=lock_wait)
+        log.write("backup", path=str(path), bytes=path.stat().st_size)
+        return path
+
+    if args["backup"]:
+        path = await take_backup(args["--out"])
+        out.progress(f"backed up {url.display} ({path.stat().st_size} bytes)")
+        out.result(str(path))
+        return 0
+
+    if args["restore"]:
+        path = await restore(url, args["<path>"], lock_wait=lock_wait)
+        log.write("restore", path=str(path))
+        async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=True) as m:
+            current = (await m.status()).current
+        where = f"{current:04d}" if current is not None else "none"
+        out.result(f"restored {url.display} from {path}; database at version {where}")
+        return 0
 
     async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, lock_timeout=lock_timeout,
                                 statement_timeout=statement_timeout, retries=retries, read_only=read_only,
@@ -170,6 +233,11 @@ async def run(args: dict, out: Output) -> int:
                 out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; "
                            "the database is unchanged")
                 return 0
+            if args["--backup"]:
+                pending = await m.plan_up(to)
+                if pending:
+                    path = await take_backup()
+                    out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
             done = await m.up(to, single_transaction=args["--single-transaction"])
             report = await m.status()
             where = f"{report.current:04d}" if report.current is not None else "none"
@@ -228,6 +296,7 @@ async def run(args: dict, out: Output) -> int:
             changes = await m.repair()
             for change in changes:
                 out.result(change)
+                log.write("repaired", message=change)
             if not changes:
                 out.result("nothing to repair")
             return 0
@@ -280,14 +349,32 @@ def main(argv: list[str] | None = None) -> int:
     import asyncio
 
     from migrator.errors import MigratorError
+    from migrator.runlog import RunLog
+    from migrator.settings import setting
+
+    log = RunLog(None)
     try:
-        return asyncio.run(run(args, out))
+        log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]))
+        status = asyncio.run(run(args, out, log))
     except MigratorError as exc:
         out.error(exc.lines())
-        return exc.exit_code
+        status = _log_error(log, args, "\n".join(exc.lines()), exc.exit_code)
     except KeyboardInterrupt:
-        out.error(["interrupted; the step in progress was rolled back"])
-        return 130
+        message = "interrupted; the step in progress was rolled back"
+        out.error([message])
+        status = _log_error(log, args, message, 130)
+    except BaseException as exc:  # a bug: the traceback is printed, the log still says how the run ended
+        _log_error(log, args, f"{type(exc).__name__}: {exc}", 1)
+        log.end(1)
+        raise
+    log.end(status)
+    return status
+
+
+def _log_error(log, args: dict, message: str, exit_status: int) -> int:
+    log.start(_command(args), None, args["--dir"])  # no-op if the run got as far as starting
+    log.error(message, exit_status)
+    return exit_status
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from .model import (
     directives,
 )
 from .reset import drop_everything
+from .settings import setting
 from .split import line_of
 from .url import DEFAULT_URL, DatabaseURL, parse
 
@@ -79,9 +80,9 @@ def check_reset_allowed(url: DatabaseURL, *, force: bool) -> None:
                           "(SQLite or a PostgreSQL server on localhost); add --force if you really mean it")
 
 
-def resolve_url(url: str | None) -> DatabaseURL:
-    """--url, else $DATABASE_URL, else the embedded SQLite default."""
-    return parse(url or os.environ.get("DATABASE_URL") or DEFAULT_URL)
+def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:
+    """--url, else $DATABASE_URL, else DATABASE_URL from the project's .env, else the SQLite default."""
+    return parse(url or setting("DATABASE_URL", project_dir) or DEFAULT_URL)
 
 
 class Migrator:
@@ -113,7 +114,7 @@ class Migrator:
         wait for a table lock / run; a migration that fails waiting for a lock is retried
         `retries` times with backoff instead of stalling every query queued behind it.
         """
-        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url)
+        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
         project_dir = Path(project_dir)
         project = discover(project_dir, parsed.dialect)
         file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]

@@ -85,3 +85,9 @@ class StatementError(Exception):
 
 class ConnectionLost(Exception):
     """Raised by drivers when the connection to the server is gone."""
+
+
+class BackupFailed(MigratorError):
+    """pg_dump, pg_restore/psql or SQLite's backup failed; a restore that fails changes nothing."""
+
+    exit_code = 1

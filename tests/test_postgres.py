@@ -1,6 +1,7 @@
 """PostgreSQL only: whole-file scripts, no-transaction files, server errors, lost connections."""
 import json
 import os
+import uuid
 
 import psycopg
 import pytest
@@ -175,3 +176,42 @@ def test_server_restarted_during_a_run(project, password_cluster, scheme):
     assert result.returncode == 0, result.stderr
     status = json.loads(run_cli("status", "--json", "--url", url, project=project).stdout)
     assert [m["state"] for m in status["migrations"]] == ["applied", "applied"]
+
+
+def test_backup_and_restore_as_the_database_owner_with_a_password(project, password_cluster, tmp_path):
+    # The password travels to pg_dump/pg_restore/psql in PGPASSWORD (this server checks it); the
+    # owner is no superuser, which PostgreSQL 15+ lets recreate the public schema it restores into.
+    name = f"owned_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(password_cluster.socket_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} OWNER app")
+    url = f"postgresql+psycopg://app:right-Pa55word@127.0.0.1:{password_cluster.port}/{name}"
+    project.migration("0001_first", "CREATE TABLE first (id integer PRIMARY KEY);\nINSERT INTO first VALUES (1);",
+                      "DROP TABLE first;")
+    assert run_cli("up", "--url", url, project=project).returncode == 0
+    made = run_cli("backup", "--url", url, "--out", str(tmp_path / "owned.dump"), project=project)
+    assert made.returncode == 0, made.stderr
+    project.migration("0002_second", "CREATE TABLE second (first_id integer REFERENCES first (id));",
+                      "DROP TABLE second;")
+    assert run_cli("up", "--url", url, project=project).returncode == 0
+
+    restored = run_cli("restore", str(tmp_path / "owned.dump"), "--url", url, project=project)
+    assert restored.returncode == 0, restored.stderr
+    assert "database at version 0001" in restored.stdout
+    assert "right-Pa55word" not in made.stdout + made.stderr + restored.stdout + restored.stderr
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        assert conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall() == [
+            ("first",), ("schema_journal",), ("schema_journal_events",), ("schema_journal_repeatable",)]
+        assert conn.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'").fetchone() \
+            == ("pg_database_owner",)
+
+    wrong = run_cli("backup", "--url", url.replace("right-Pa55word", "wrong-Secret-77"), project=project)
+    assert wrong.returncode == 2 and "password authentication failed" in wrong.stderr
+    assert "wrong-Secret-77" not in wrong.stdout + wrong.stderr
+
+
+def test_url_query_parameters_reach_the_server(project, pg_backend):
+    project.migration("0001_who", "CREATE TABLE who AS SELECT current_setting('application_name') AS app;",
+                      "DROP TABLE who;")
+    result = run_cli("up", "--url", pg_backend.url + "?application_name=deploy-42&sslmode=prefer", project=project)
+    assert result.returncode == 0, result.stderr
+    assert pg_backend.query("SELECT app FROM who") == [("deploy-42",)]

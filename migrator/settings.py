@@ -1,0 +1,22 @@
+"""Settings from the environment, else from the project's `.env` file.
+
+The real environment always wins, so a deploy pipeline's secrets override a developer's `.env`.
+The file is read, never loaded into `os.environ`: only the settings asked for come from it.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+
+def setting(name: str, project_dir: str | Path = ".") -> str | None:
+    """$NAME if set and not empty, else NAME from `<project_dir>/.env`, else None."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = Path(project_dir) / ".env"
+    if not path.is_file():
+        return None
+    return dotenv_values(path).get(name) or None
