@@ -9,6 +9,8 @@ writer flushes asynchronous commits only every wal_writer_delay (200 ms by defau
 """
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 
@@ -61,3 +63,28 @@ async def test_the_final_commit_follows_the_servers_own_setting(pg_backend, proj
         rows = await m.db.fetch("SELECT setting = reset_val AS unchanged FROM pg_settings "
                                 "WHERE name = 'synchronous_commit'")
     assert rows == [{"unchanged": True}]
+
+
+async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_backend, project):
+    """A role without EXECUTE on pg_logical_emit_message still gets a durable end of the run."""
+    role = f"runner_no_messages_{uuid.uuid4().hex[:8]}"
+    pg_backend.query(f"DROP ROLE IF EXISTS {role}")
+    pg_backend.query(f"CREATE ROLE {role} LOGIN")
+    database = pg_backend.plain_url.rsplit("/", 1)[1].split("?")[0]
+    pg_backend.query(f'GRANT ALL ON DATABASE "{database}" TO {role}')
+    pg_backend.query(f"GRANT ALL ON SCHEMA public TO {role}")
+    pg_backend.query(f"REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC")
+    try:
+        recording_migrations(project, 2)
+        url = pg_backend.url.replace("postgres@", f"{role}@", 1)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # so the fallback is what runs below
+            with psycopg.connect(pg_backend.plain_url.replace("postgres@", f"{role}@", 1)) as conn:
+                conn.execute("SELECT pg_logical_emit_message(true, 'x', 'y')")
+        async with Migrator.connect(url, project.root) as m:
+            await m.up()
+            rows = await m.db.fetch("SELECT bool_and(lsn <= pg_current_wal_flush_lsn()) AS flushed FROM seen")
+        assert rows == [{"flushed": True}]
+    finally:
+        pg_backend.query("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO PUBLIC")
+        pg_backend.query(f"DROP OWNED BY {role}")
+        pg_backend.query(f"DROP ROLE {role}")
