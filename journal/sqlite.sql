@@ -49,6 +49,14 @@ FROM schema_journal ORDER BY version;
 -- name: is_recorded
 SELECT count(*) AS n FROM schema_journal WHERE version = :version;
 
+-- name: up_done
+-- Re-read under the lock before a migration runs: a row means another runner applied it meanwhile.
+SELECT 1 AS done FROM schema_journal WHERE version = :version;
+
+-- name: down_done
+-- Re-read under the lock before a rollback runs: a row means another runner rolled it back meanwhile.
+SELECT 1 AS done WHERE NOT EXISTS (SELECT 1 FROM schema_journal WHERE version = :version);
+
 -- name: record
 INSERT INTO schema_journal (version, name, checksum, rollback_checksum, rollback_sql, applied_at, applied_by,
                             duration_ms, runner_version, failed)
@@ -91,6 +99,10 @@ SELECT name, checksum, applied_at FROM schema_journal_repeatable ORDER BY name;
 
 -- name: repeatable_checksum
 SELECT checksum FROM schema_journal_repeatable WHERE name = :name;
+
+-- name: repeatable_done
+-- Re-read under the lock before a repeatable runs: a row means this text of it has run already.
+SELECT 1 AS done FROM schema_journal_repeatable WHERE name = :name AND checksum = :checksum;
 
 -- name: record_repeatable
 INSERT INTO schema_journal_repeatable (name, checksum, applied_at, applied_by, duration_ms, runner_version)

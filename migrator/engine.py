@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
 from . import plan
-from .drivers import Driver, open_driver
+from .drivers import Driver, Query, StepSQL, open_driver
 from .errors import (
     ConfigError,
     ConnectionLost,
@@ -159,6 +159,7 @@ class Migrator:
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
+        _read_rollbacks(self.project.migrations)
         return plan.verify(self.project, await self.applied(), strict=strict)
 
     async def events(self, limit: int = 1000) -> list[dict]:
@@ -191,6 +192,7 @@ class Migrator:
     async def _up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
         await self._ensure_journal()
         todo = await self.plan_up(to)
+        _read_rollbacks(todo)
         if single_transaction:
             done = await self._apply_all_at_once(todo)
         else:
@@ -210,6 +212,7 @@ class Migrator:
             applied = await self.applied()
             self._refuse_if_blocked(applied)
             todo = plan.plan_up(self.project.migrations, applied, to)
+            _read_rollbacks(todo)
             outside = [m.label for m in todo if m.up.no_transaction]
             if outside:
                 raise ConfigError(
@@ -361,10 +364,22 @@ class Migrator:
         if self.read_only:
             raise ConfigError("this Migrator was opened read-only")
         await self.db.lock()
+        failed = True
         try:
             yield
+            failed = False
         finally:
-            await self.db.unlock()
+            try:
+                # Steps commit without waiting for the WAL flush (PostgreSQL, see Driver.run_step);
+                # one synchronous commit makes them all durable before the run reports success, or
+                # before it reports a failure after earlier steps committed.
+                if failed:
+                    with contextlib.suppress(Exception):
+                        await self.db.make_durable()
+                else:
+                    await self.db.make_durable()
+            finally:
+                await self.db.unlock()
 
     async def _ensure_journal(self) -> None:
         if not await self.journal.complete():
@@ -443,30 +458,29 @@ class Migrator:
         raise AssertionError("unreachable")
 
     async def _one_transaction(self, action: str, version: int | None, name: str, checksum: str | None,
-                               sql: str, display_path: str, *, already_done: Callable[[], Awaitable[bool]],
-                               record: Callable[[int], Awaitable[None]],
-                               prepare: Callable[[], Awaitable[None]] | None = None) -> StepResult | None:
-        """The heart of the runner: one step's SQL and its journal change in one transaction."""
-        start = time.perf_counter()
+                               sql: str, display_path: str, *, done: Query | None,
+                               record: Callable[[int], list[Query]], before: tuple[Query, ...] = ()
+                               ) -> StepResult | None:
+        """The heart of the runner: one step's SQL and its journal change in one transaction.
+
+        The driver runs the whole transaction as one unit (Driver.run_step): lock, re-read of the
+        journal (`done`: another runner may have done this step while we waited), `before`, the
+        script, the journal writes and this event, the check, commit.
+        """
+        def journal_writes(duration_ms: int) -> list[Query]:
+            return record(duration_ms) + self.journal.event_sql(action, version=version, name=name, checksum=checksum,
+                                                                duration_ms=duration_ms, message=display_path)
+
         try:
-            async with self.db.transaction():
-                # Re-read the journal inside the lock: another runner may have done this step already.
-                if await already_done():
-                    return None
-                if prepare:
-                    await prepare()
-                await self._run_script(sql, display_path)
-                duration_ms = _ms(start)
-                await record(duration_ms)
-                await self.journal.event(action, version=version, name=name, checksum=checksum,
-                                         duration_ms=duration_ms, message=display_path)
-        except StatementError as exc:  # raised at commit: SQLite's foreign_key_check, deferred constraints
-            err = ScriptError(display_path, None, exc.message, detail=exc.detail, hint=exc.hint)
+            duration_ms = await self.db.run_step(StepSQL(sql, done, journal_writes, before))
+        except StatementError as exc:  # a statement of the script (offset), or at commit: SQLite's
+            # foreign_key_check, deferred constraints (no offset)
+            err = ScriptError(display_path, line_of(sql, exc.offset), exc.message, detail=exc.detail, hint=exc.hint)
+            err.lock_timeout = exc.lock_timeout
             await self._log_failure(action, version, name, checksum, err)
             raise err from None
-        except ScriptError as err:
-            await self._log_failure(action, version, name, checksum, err)
-            raise
+        if duration_ms is None:
+            return None
         return StepResult(action, version, name, duration_ms, display_path)
 
     async def _outside_transaction(self, action: str, version: int, name: str, checksum: str | None,
@@ -504,17 +518,15 @@ class Migrator:
         return StepResult(action, version, name, duration_ms, display_path)
 
     async def _apply(self, m: Migration) -> StepResult | None:
-        async def already_done() -> bool:
-            return await self.journal.is_recorded(m.version)
-
-        common = dict(already_done=already_done)
         if m.up.no_transaction:
             return await self._outside_transaction(
-                "up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path, **common,
+                "up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path,
+                already_done=lambda: self.journal.is_recorded(m.version),
                 mark_started=lambda: self.journal.record(m, 0, failed=True),
                 mark_finished=lambda ms: self.journal.mark_done(m.version, ms))
         return await self._in_transaction("up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path,
-                                          **common, record=lambda ms: self.journal.record(m, ms))
+                                          done=self.journal.done_sql("up", m.version),
+                                          record=lambda ms: self.journal.record_sql(m, ms))
 
     async def _roll_back(self, step: Step) -> StepResult | None:
         async def already_done() -> bool:
@@ -530,28 +542,22 @@ class Migrator:
                 mark_started=lambda: self.journal.mark_failed(step.version),
                 mark_finished=lambda ms: self.journal.remove(step.version))
         return await self._in_transaction("down", step.version, step.name, checksum, step.sql, display,
-                                          already_done=already_done,
-                                          record=lambda ms: self.journal.remove(step.version))
+                                          done=self.journal.done_sql("down", step.version),
+                                          record=lambda ms: self.journal.remove_sql(step.version))
 
     async def _apply_repeatable(self, r: Repeatable) -> StepResult | None:
-        async def already_done() -> bool:
-            return await self.journal.repeatable_checksum(r.name) == r.script.checksum
-
         return await self._in_transaction(
             "repeatable", None, r.name, r.script.checksum, r.script.sql, r.script.display_path,
-            already_done=already_done,
-            record=lambda ms: self.journal.record_repeatable(r.name, r.script.checksum, ms))
+            done=self.journal.repeatable_done_sql(r.name, r.script.checksum),
+            record=lambda ms: self.journal.record_repeatable_sql(r.name, r.script.checksum, ms))
 
     async def _seed(self, seed: Seed, scale: int) -> StepResult:
-        async def never_done() -> bool:
-            return False  # seeds are written to be re-run
-
         result = await self._in_transaction(
             "seed", seed.version, seed.name, seed.script.checksum, seed.script.sql, seed.script.display_path,
-            already_done=never_done,
+            done=None,  # seeds are written to be re-run
             # the seed's one parameter, as a temporary table `runner_seed(scale)` it can select from
-            prepare=lambda: self.journal.seed_params(scale),
-            record=lambda ms: self.journal.drop_seed_params())
+            before=tuple(self.journal.seed_params_sql(scale)),
+            record=lambda ms: self.journal.drop_seed_params_sql())
         assert result is not None
         return result
 
@@ -590,6 +596,14 @@ class Migrator:
 
 def _label(item: Migration | Step | Seed | Repeatable) -> str:
     return getattr(item, "label", None) or f"{item.version:04d}_{item.name}"  # a Step has no label
+
+
+def _read_rollbacks(migrations: list[Migration]) -> None:
+    """Read the rollback files now (discovery leaves them for later): one that is not UTF-8 stops
+    the command with a clear error before anything has changed."""
+    for m in migrations:
+        if m.rollback is not None:
+            m.rollback.load()
 
 
 _TEST_FAILED = "\nup --test: this is what would fail; everything was rolled back, the database is unchanged"

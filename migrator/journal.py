@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import functools
-import getpass
 import re
-import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +26,9 @@ def queries(dialect: str) -> dict[str, list[str]]:
 @functools.cache
 def actor() -> str:
     """Who runs this: the operating-system user at this host."""
+    import getpass  # here: read-only commands never need them
+    import socket
+
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry in some containers
@@ -43,15 +44,26 @@ def _iso(value) -> str | None:
     return str(value)
 
 
+Query = tuple[str, dict]  # one statement of a named query, with its :named parameters
+
+
 class Journal:
     def __init__(self, db, runner_version: str):
         self.db = db
         self.q = queries(db.dialect)
         self.runner_version = runner_version
 
+    def statements(self, query: str, /, **params) -> list[Query]:
+        """A named query as statements to hand to a driver (see Driver.run_step) rather than run now."""
+        return [(sql, params) for sql in self.q[query]]
+
     async def _run(self, query: str, /, **params) -> None:
-        for sql in self.q[query]:
-            await self.db.execute(sql, params)
+        for sql, values in self.statements(query, **params):
+            await self.db.execute(sql, values)
+
+    async def _run_all(self, statements: list[Query]) -> None:
+        for sql, values in statements:
+            await self.db.execute(sql, values)
 
     async def _one(self, query: str, /, **params) -> dict | None:
         rows = await self.db.fetch(self.q[query][0], params)
@@ -84,14 +96,21 @@ class Journal:
     async def is_recorded(self, version: int) -> bool:
         return bool((await self._one("is_recorded", version=version))["n"])
 
-    async def record(self, m: Migration, duration_ms: int, *, failed: bool = False) -> None:
+    def done_sql(self, action: str, version: int) -> Query:
+        """The re-read of a step under the lock: a query that returns a row when another runner did it already."""
+        return self.statements(f"{action}_done", version=version)[0]
+
+    def record_sql(self, m: Migration, duration_ms: int, *, failed: bool = False) -> list[Query]:
         rollback = m.rollback
-        await self._run(
+        return self.statements(
             "record", version=m.version, name=m.name, checksum=m.up.checksum,
             rollback_checksum=rollback.checksum if rollback else None,
             rollback_sql=rollback.sql if rollback else None,
             actor=actor(), duration_ms=duration_ms, runner_version=self.runner_version, failed=failed,
         )
+
+    async def record(self, m: Migration, duration_ms: int, *, failed: bool = False) -> None:
+        await self._run_all(self.record_sql(m, duration_ms, failed=failed))
 
     async def mark_done(self, version: int, duration_ms: int) -> None:
         await self._run("mark_done", version=version, duration_ms=duration_ms)
@@ -99,25 +118,39 @@ class Journal:
     async def mark_failed(self, version: int) -> None:
         await self._run("mark_failed", version=version)
 
+    def remove_sql(self, version: int) -> list[Query]:
+        return self.statements("remove", version=version)
+
     async def remove(self, version: int) -> None:
-        await self._run("remove", version=version)
+        await self._run_all(self.remove_sql(version))
 
     async def update_checksums(self, m: Migration, keep_rollback: tuple[str | None, str | None]) -> None:
         rollback_sql, rollback_checksum = (m.rollback.sql, m.rollback.checksum) if m.rollback else keep_rollback
         await self._run("update_checksums", version=m.version, checksum=m.up.checksum,
                         rollback_sql=rollback_sql, rollback_checksum=rollback_checksum)
 
+    def event_sql(self, action: str, *, version: int | None, name: str | None, checksum: str | None = None,
+                  duration_ms: int | None = None, success: bool = True, message: str | None = None) -> list[Query]:
+        return self.statements("event", action=action, version=version, name=name, checksum=checksum,
+                               duration_ms=duration_ms, success=success, actor=actor(),
+                               runner_version=self.runner_version, message=message)
+
     async def event(self, action: str, *, version: int | None, name: str | None, checksum: str | None = None,
                     duration_ms: int | None = None, success: bool = True, message: str | None = None) -> None:
-        await self._run("event", action=action, version=version, name=name, checksum=checksum,
-                        duration_ms=duration_ms, success=success, actor=actor(),
-                        runner_version=self.runner_version, message=message)
+        await self._run_all(self.event_sql(action, version=version, name=name, checksum=checksum,
+                                           duration_ms=duration_ms, success=success, message=message))
 
     async def events(self, limit: int = 1000) -> list[dict]:
         if not await self.exists():
             return []
         rows = await self.db.fetch(self.q["events"][0], {"limit": limit})
         return [dict(r, occurred_at=_iso(r["occurred_at"]), success=bool(r["success"])) for r in rows]
+
+    def seed_params_sql(self, scale: int) -> list[Query]:
+        return self.statements("seed_params", scale=scale)
+
+    def drop_seed_params_sql(self) -> list[Query]:
+        return self.statements("drop_seed_params")
 
     async def repeatables(self) -> dict[str, tuple[str, str | None]]:
         """name -> (checksum, applied_at) of each repeatable's last run; {} without a journal."""
@@ -130,15 +163,22 @@ class Journal:
         row = await self._one("repeatable_checksum", name=name)
         return row["checksum"] if row else None
 
+    def repeatable_done_sql(self, name: str, checksum: str) -> Query:
+        """The re-read under the lock: a row when this very text of the repeatable has run already."""
+        return self.statements("repeatable_done", name=name, checksum=checksum)[0]
+
+    def record_repeatable_sql(self, name: str, checksum: str, duration_ms: int) -> list[Query]:
+        return self.statements("record_repeatable", name=name, checksum=checksum, actor=actor(),
+                               duration_ms=duration_ms, runner_version=self.runner_version)
+
     async def record_repeatable(self, name: str, checksum: str, duration_ms: int) -> None:
-        await self._run("record_repeatable", name=name, checksum=checksum, actor=actor(),
-                        duration_ms=duration_ms, runner_version=self.runner_version)
+        await self._run_all(self.record_repeatable_sql(name, checksum, duration_ms))
 
     async def forget_repeatables(self) -> None:
         await self._run("forget_repeatables")
 
     async def seed_params(self, scale: int) -> None:
-        await self._run("seed_params", scale=scale)
+        await self._run_all(self.seed_params_sql(scale))
 
     async def drop_seed_params(self) -> None:
-        await self._run("drop_seed_params")
+        await self._run_all(self.drop_seed_params_sql())

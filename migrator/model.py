@@ -1,26 +1,61 @@
 """The runner's data: what the files say, what the journal says, and the plan between them.
 
-Nothing here does I/O; every other module passes these records around.
+Nothing here does I/O (a Script made by files.py may call back into it to read its file);
+every other module passes these records around.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 
-@dataclass(frozen=True)
 class Script:
-    """One SQL file as found on disk, its text normalised (no BOM, LF line ends)."""
+    """One SQL file as found on disk, its text normalised (no BOM, LF line ends).
 
-    path: Path
-    sql: str
-    checksum: str
-    display_path: str  # relative to the project directory, for messages
+    Made either with its text and checksum, or with `read` (files.py reads rollback files this
+    way): then the file is read and hashed on the first use of `.sql` or `.checksum`, because
+    `status` and `verify` never need a rollback's text and reading the files is most of their cost.
+    """
+
+    __slots__ = ("path", "display_path", "_sql", "_checksum", "_read")
+
+    def __init__(self, path: Path, sql: str | None = None, checksum: str | None = None, display_path: str = "",
+                 *, read: Callable[[], tuple[str, str]] | None = None):
+        assert (sql is not None and checksum is not None) or read is not None
+        self.path = path
+        self.display_path = display_path  # relative to the project directory, for messages
+        self._sql, self._checksum, self._read = sql, checksum, read
+
+    def load(self) -> Script:
+        """Read the file now if it has not been read (raises ConfigError if it is not UTF-8)."""
+        if self._sql is None:
+            self._sql, self._checksum = self._read()
+        return self
+
+    @property
+    def sql(self) -> str:
+        return self.load()._sql
+
+    @property
+    def checksum(self) -> str:
+        return self.load()._checksum
 
     @property
     def no_transaction(self) -> bool:
         return "no-transaction" in directives(self.sql)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Script):
+            return NotImplemented
+        return (self.path, self.display_path, self.checksum) == (other.path, other.display_path, other.checksum)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.display_path))
+
+    def __repr__(self) -> str:
+        return f"Script({self.display_path!r})"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ string before it is written.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import socket
 import time
@@ -67,6 +66,8 @@ class RunLog:
     def write(self, event: str, **fields) -> None:
         if self._fd is None:
             return
+        import json  # here: a run without a log file (most of them) starts without it
+
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                   "run": self.run_id, "event": event, **fields}
         line = json.dumps(self._redact(record), ensure_ascii=False) + "\n"

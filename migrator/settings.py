@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 
 def setting(name: str, project_dir: str | Path = ".") -> str | None:
     """$NAME if set and not empty, else NAME from `<project_dir>/.env`, else None."""
@@ -19,4 +17,5 @@ def setting(name: str, project_dir: str | Path = ".") -> str | None:
     path = Path(project_dir) / ".env"
     if not path.is_file():
         return None
+    from dotenv import dotenv_values  # here: without a .env, every command starts without it
     return dotenv_values(path).get(name) or None

@@ -92,3 +92,18 @@ def test_statement_timeout_stops_a_runaway_statement(project, pg_backend, pg_cli
     assert result.returncode == 1
     assert error_of(result).startswith("error: sql/0002_slow.sql:2: canceling statement due to statement timeout")
     assert [v for v, _, _ in pg_backend.journal()] == [1]
+
+
+def test_lock_timeout_holds_for_every_migration_of_a_run_not_just_the_first(project, pg_backend, pg_cli):
+    base(project)
+    pg_cli("up")
+    project.migration("0002_other", "CREATE TABLE other (id integer);", "DROP TABLE other;")
+    project.migration("0003_col", "ALTER TABLE t ADD COLUMN note text;", "ALTER TABLE t DROP COLUMN note;")
+    holder = hold_table_lock(pg_backend)
+    try:
+        result = pg_cli("up", "--lock-timeout", "0.2", timeout=60)
+    finally:
+        holder.close()
+    assert result.returncode == 1
+    assert error_of(result).startswith("error: sql/0003_col.sql:1: canceling statement due to lock timeout")
+    assert [v for v, _, _ in pg_backend.journal()] == [1, 2]

@@ -6,10 +6,29 @@ a driver is one small module per database library, chosen by the URL.
 from __future__ import annotations
 
 import re
-from typing import AsyncContextManager, Protocol
+from dataclasses import dataclass
+from typing import AsyncContextManager, Callable, Protocol
 
 from ..split import Statement
 from ..url import DatabaseURL
+
+Query = tuple[str, dict]  # one statement with its :named parameters
+
+
+@dataclass(frozen=True)
+class StepSQL:
+    """One migration, rollback or seed: everything its transaction runs, handed to a driver at once.
+
+    A driver runs it in as few trips as its database allows (SQLite: one hop to the connection's
+    thread; PostgreSQL: three messages), where statement-by-statement calls would pay a thread hop
+    or a network round trip each, as much as a small migration's own SQL costs.
+    """
+
+    script: str  # the file's SQL; only its errors carry an offset
+    done: Query | None  # re-read after the transaction lock: a row means another runner did this step
+    record: Callable[[int], list[Query]]  # the journal writes, given the step's duration in ms; pure
+    before: tuple[Query, ...] = ()  # after the lock, before the script (a seed's parameters)
+    check: bool = True  # SQLite: PRAGMA foreign_key_check must come back empty before COMMIT
 
 
 class Driver(Protocol):
@@ -23,6 +42,24 @@ class Driver(Protocol):
 
     async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
         """Run one query with :named parameters and return its rows."""
+
+    async def run_step(self, step: StepSQL) -> int | None:
+        """Run one step as one transaction and return its duration in ms, or None when `done` found a row.
+
+        In order: begin, take the transaction-level lock (LockTimeout after lock_wait), re-read
+        `done` (a row: roll back, return None), `before`, the script, `record(ms)`, the check,
+        commit. Any failure rolls it all back and raises StatementError (with an offset into
+        the script only when one of the script's statements failed), LockTimeout or ConnectionLost.
+        PostgreSQL commits it asynchronously; see make_durable().
+        """
+
+    async def make_durable(self) -> None:
+        """Return once every commit of this connection is durable.
+
+        PostgreSQL: run_step commits with synchronous_commit off (no wait for the WAL flush); one
+        synchronous commit flushes the WAL up to itself, so all earlier commits with it. SQLite
+        commits synchronously: nothing to do.
+        """
 
     def transaction(self, *, check: bool = True) -> AsyncContextManager[None]:
         """A write transaction that other runners cannot enter at the same time (bounded by lock_wait).

@@ -35,9 +35,9 @@ class AsyncpgDriver(PostgresDriver):
                                    getattr(exc, "detail", None), getattr(exc, "hint", None))
         return ConnectionLost(_reason(exc))
 
-    async def _simple(self, sql: str) -> None:
+    async def _simple(self, sql: str) -> str:
         try:
-            await self.conn.execute(sql)  # no arguments: the simple query protocol
+            return await self.conn.execute(sql)  # no arguments: the simple query protocol; the last status
         except (asyncpg.PostgresError, *_LOST) as exc:
             raise self._translate(exc) from None
 

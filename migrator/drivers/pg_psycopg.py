@@ -39,9 +39,12 @@ class PsycopgDriver(PostgresDriver):
                                    d.message_detail, d.message_hint)
         return ConnectionLost(_reason(exc))
 
-    async def _simple(self, sql: str) -> None:
+    async def _simple(self, sql: str) -> str:
         try:
-            await self.conn.execute(sql.encode("utf-8"), prepare=False)
+            cursor = await self.conn.execute(sql.encode("utf-8"), prepare=False)
+            while cursor.nextset():  # one result per statement; the caller wants the last one's status
+                pass
+            return cursor.statusmessage or ""
         except (psycopg.Error, OSError) as exc:
             raise self._translate(exc) from None
 

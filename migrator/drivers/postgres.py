@@ -12,6 +12,7 @@ import time
 from ..errors import LockTimeout, StatementError
 from ..journal import queries
 from ..split import Statement, split_postgres
+from . import _PARAM, Query, StepSQL
 
 LOCK_NOT_AVAILABLE = "55P03"
 # Sent in front of every script inside a transaction, so that a failure without a position can be
@@ -29,6 +30,7 @@ class PostgresDriver:
         self._locked = False
         self._in_transaction = False
         self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
+        self._unflushed = False  # run_step committed asynchronously since the last make_durable()
         q = queries("postgres")
         self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
 
@@ -45,7 +47,8 @@ class PostgresDriver:
             await self._simple("SET client_connection_check_interval = 1000")
 
     # Subclasses implement these three, raising StatementError or ConnectionLost.
-    async def _simple(self, sql: str) -> None:
+    async def _simple(self, sql: str) -> str:
+        """Run text over the simple query protocol (several statements at once); the last one's status."""
         raise NotImplementedError
 
     async def execute(self, sql: str, params: dict | None = None) -> None:
@@ -97,21 +100,89 @@ class PostgresDriver:
     def split(self, sql: str) -> list[Statement]:
         return split_postgres(sql)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self, *, check: bool = True):  # `check` is SQLite's foreign_key_check
-        await self._simple("BEGIN")
+    async def run_step(self, step: StepSQL) -> int | None:
+        """Three round trips, as many as the bare driver's BEGIN, script, COMMIT.
+
+        1. BEGIN, the transaction lock, synchronous_commit off, `before` and the `done` re-read,
+           as one message; the re-read is last, so the message's status ("SELECT n") says
+           whether it found a row.
+        2. The script behind its savepoint (execute_script), so the server's error position is
+           an offset into the file, and a failure without one can be located.
+        3. The journal writes and COMMIT as one message. Their parameters are written into the
+           text as literals (inline()), because only parameter-less text can hold several statements.
+        Each message's statements run in order and the first error skips the rest.
+        """
+        started = time.perf_counter()
+        head = ["BEGIN", *self._lock_statements(),
+                # The WAL flush is most of a small migration's commit. Without it the commit is still
+                # atomic and at once visible to everyone; make_durable() flushes it before the run
+                # reports anything.
+                "SET LOCAL synchronous_commit = off",
+                *(inline(sql, params) for sql, params in step.before)]
+        if step.done:
+            head.append(inline(*step.done))
         try:
-            # A transaction-level advisory lock serialises runners even where the session lock
-            # cannot hold (PgBouncer in transaction mode); the engine re-reads the journal after it.
-            await self._simple(f"SET LOCAL lock_timeout = '{max(1, int(self.lock_wait * 1000))}ms'")
             try:
-                await self.execute(self._xact_lock)
+                status = await self._simple(";\n".join(head))
             except StatementError as exc:
                 if exc.lock_timeout:
-                    raise LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s "
-                                      "(--lock-wait)") from None
+                    raise self._lock_wait_exceeded() from None
+                raise _without_offset(exc) from None
+            if step.done and status.split()[-1] != "0":
+                await self._simple("ROLLBACK")
+                return None
+            self._in_transaction = True  # the script goes behind a savepoint (see execute_script)
+            await self.execute_script(step.script)
+            duration_ms = int(round((time.perf_counter() - started) * 1000))
+            try:
+                await self._simple(";\n".join([*(inline(sql, params) for sql, params in step.record(duration_ms)),
+                                               "COMMIT"]))
+            except StatementError as exc:  # a journal write, or a deferred constraint of the script at COMMIT
+                raise _without_offset(exc) from None
+            self._unflushed = True
+            return duration_ms
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._simple("ROLLBACK")  # after a failed COMMIT there is nothing left to roll back: harmless
+            raise
+        finally:
+            self._in_transaction = False
+
+    async def make_durable(self) -> None:
+        if self._unflushed:
+            # A commit waits for the WAL flush (per the session's synchronous_commit) only if its
+            # transaction has an xid and wrote WAL; a transactional logical-decoding message is the
+            # smallest such write (no table is touched). The WAL is one sequence: flushing it up to
+            # this commit flushes every earlier asynchronous commit too.
+            try:
+                await self._simple("BEGIN; SELECT pg_logical_emit_message(true, 'migrator', 'durable'); COMMIT")
+            except StatementError:  # a server that does not let us (EXECUTE revoked): a no-op update
+                with contextlib.suppress(Exception):  # of the runner's own newest event writes WAL too
+                    await self._simple("ROLLBACK")
+                await self._simple("UPDATE schema_journal_events SET id = id "
+                                   "WHERE id = (SELECT max(id) FROM schema_journal_events)")
+            self._unflushed = False
+
+    def _lock_statements(self) -> list[str]:
+        # A transaction-level advisory lock serialises runners even where the session lock
+        # cannot hold (PgBouncer in transaction mode); the re-read of the journal comes after it.
+        # Then the session's own lock_timeout again for the migration's statements (`TO DEFAULT`
+        # would mean the server's default, not the session's).
+        return [f"SET LOCAL lock_timeout = '{max(1, int(self.lock_wait * 1000))}ms'", self._xact_lock,
+                f"SET LOCAL lock_timeout = '{self._lock_timeout}'"]
+
+    def _lock_wait_exceeded(self) -> LockTimeout:
+        return LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s (--lock-wait)")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, check: bool = True):  # `check` is SQLite's foreign_key_check
+        try:
+            try:
+                await self._simple(";\n".join(["BEGIN", *self._lock_statements()]))
+            except StatementError as exc:
+                if exc.lock_timeout:
+                    raise self._lock_wait_exceeded() from None
                 raise
-            await self._simple(f"SET LOCAL lock_timeout = '{self._lock_timeout}'")
             self._in_transaction = True
             yield
             await self._simple("COMMIT")
@@ -121,7 +192,6 @@ class PostgresDriver:
             raise
         finally:
             self._in_transaction = False
-        self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
 
     async def lock(self) -> None:
         deadline = time.monotonic() + self.lock_wait
@@ -137,6 +207,36 @@ class PostgresDriver:
             self._locked = False
             with contextlib.suppress(Exception):
                 await self.fetch(self._unlock)
+
+
+def inline(sql: str, params: dict) -> str:
+    """A journal query with its :named parameters written as SQL literals.
+
+    Only the runner's own values go here (versions, names, checksums, the stored rollback text,
+    paths). Strings become E'...' literals with backslashes and quotes doubled: inside E'' those
+    two are the only special characters, whatever standard_conforming_strings says.
+    """
+    def literal(m) -> str:
+        if not m.group(1):
+            return m.group(0)  # a string, a quoted identifier or a :: cast
+        value = params[m.group(1)]
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, str):
+            return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+    return _PARAM.sub(literal, sql)
+
+
+def _without_offset(exc: StatementError) -> StatementError:
+    """A failure outside the script: its position is not an offset into the file."""
+    exc.offset = None
+    return exc
 
 
 def statement_error(message: str, sqlstate: str | None, position, detail, hint) -> StatementError:

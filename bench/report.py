@@ -1,0 +1,236 @@
+"""The table, the verdicts on the issue's targets, and bench/RESULTS.md with the machine and versions."""
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import shlex
+import sqlite3
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import subjects
+
+OPERATIONS = ("up", "down", "status", "verify", "seed", "--help")
+SUBJECTS = ("floor", "sqlite3", "runner", "runner-cli", "yoyo", "dbmate")
+BACKEND_NAMES = {"sqlite": "SQLite", "asyncpg": "PostgreSQL/asyncpg", "psycopg": "PostgreSQL/psycopg", "-": "-"}
+
+APPLY_TARGET = 1.05
+LINEAR_TARGET = 5.3
+STATUS_TARGET = 1.3
+STRETCH_TARGET = 0.7
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _ratio_cell(series) -> str:
+    if not series.floor or series.subject == "floor":
+        return "1.00x" if series.subject == "floor" else "-"
+    r = series.ratios
+    return f"{statistics.median(r):.2f}x ({min(r):.2f}-{max(r):.2f})"
+
+
+def _size(series) -> str:
+    if series.n is None:
+        return "-"
+    return f"scale {series.n:,}" if series.operation == "seed" else f"{series.n:,}"
+
+
+def table(results) -> str:
+    rows = [("backend", "N", "operation", "subject", "median", "min-max", "x floor, median (min-max)", "")]
+    order = {name: i for i, name in enumerate(SUBJECTS)}
+    backends = {b: i for i, b in enumerate(("-", "sqlite", "asyncpg", "psycopg"))}
+    ops = {op: i for i, op in enumerate(OPERATIONS)}
+    for s in sorted(results.series.values(), key=lambda s: (backends[s.backend], ops[s.operation], s.n or 0,
+                                                            order.get(s.subject, 99))):
+        extra = ""
+        if s.operation == "seed":
+            added = results.seed_rows.get((s.backend, s.n))
+            extra = f"{added:,} rows, {added / s.median:,.0f} rows/s" if added else ""
+        elif s.operation in ("up", "down") and s.n:
+            extra = f"{s.median / s.n * 1000:.2f} ms/migration"
+        rows.append((BACKEND_NAMES[s.backend], _size(s), s.operation, s.subject, _seconds(s.median),
+                     f"{_seconds(min(s.seconds))}-{_seconds(max(s.seconds))}", _ratio_cell(s), extra))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)) + " |" for r in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def _median_ratio(series) -> float | None:
+    return statistics.median(series.ratios) if series and series.floor else None
+
+
+def targets(results, args) -> list[str]:
+    """One line per target of the issue: the figure, the limit, met or MISSED."""
+    out = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    for backend in args.backends:
+        name = BACKEND_NAMES[backend]
+        for op in ("up", "down"):
+            s = results.get(backend, 1000, op, "runner")
+            r = _median_ratio(s)
+            if r is not None:
+                out.append(f"- {name} {op} at N=1000: {r:.2f}x the floor (target <= {APPLY_TARGET}x): "
+                           f"{verdict(r <= APPLY_TARGET)}")
+            for peer in ("yoyo", "dbmate"):
+                p = results.get(backend, 1000, op, peer)
+                if p and s:
+                    out.append(f"  - {peer} {op} at N=1000: {_median_ratio(p):.2f}x the floor")
+        for op, subject in (("up", "runner"), ("down", "runner"), ("status", "runner-cli"), ("verify", "runner-cli")):
+            small, big = results.get(backend, 1000, op, subject), results.get(backend, 5000, op, subject)
+            if small and big:
+                growth = big.median / small.median
+                floor_small = results.get(backend, 1000, op if op in ("up", "down") else "status", "floor")
+                floor_big = results.get(backend, 5000, op if op in ("up", "down") else "status", "floor")
+                ref = (f"; the floor grows {floor_big.median / floor_small.median:.2f}x"
+                       if floor_small and floor_big else "")
+                out.append(f"- {name} {op}: N=5000 costs {growth:.2f}x N=1000 (target <= {LINEAR_TARGET}x{ref}): "
+                           f"{verdict(growth <= LINEAR_TARGET)}")
+        s = results.get(backend, 1000, "status", "runner-cli")
+        r = _median_ratio(s)
+        if r is not None:
+            out.append(f"- {name} status with 1000 applied: {r:.2f}x starting Python, importing the driver, "
+                       f"connecting and running one query (target <= {STATUS_TARGET}x): {verdict(r <= STATUS_TARGET)}")
+        if backend != "sqlite":
+            r = _median_ratio(results.get(backend, 1000, "up", "runner"))
+            if r is not None:
+                out.append(f"- {name} stretch, up at N=1000 with asynchronous commits: {r:.2f}x "
+                           f"(target <= {STRETCH_TARGET}x): {verdict(r <= STRETCH_TARGET)}")
+    return out
+
+
+# -- the environment ----------------------------------------------------------------------------------
+
+def _first_line(args: list[str]) -> str:
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        return (done.stdout or done.stderr).strip().splitlines()[0]
+    except Exception as exc:
+        return f"unknown ({type(exc).__name__})"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+async def environment(args) -> dict[str, str]:
+    info = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{_cpu()}, {os.cpu_count()} CPUs, {_memory()} RAM, {platform.system()} {platform.release()}",
+        "commit": _first_line(["git", "-C", str(subjects.ROOT), "describe", "--always", "--dirty"]),
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+        "aiosqlite": _version("aiosqlite"),
+        "asyncpg": _version("asyncpg"),
+        "psycopg": _version("psycopg"),
+        "yoyo-migrations": _version("yoyo-migrations"),
+    }
+    dbmate = subjects.find_dbmate()
+    info["dbmate"] = _first_line([dbmate, "--version"]) if dbmate else "not installed"
+    if any(b != "sqlite" for b in args.backends):
+        try:
+            import psycopg
+            with psycopg.connect(args.pg_url, autocommit=True) as conn:
+                settings = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                            for name in ("server_version", "fsync", "synchronous_commit", "wal_sync_method")}
+            info["PostgreSQL"] = (f"{settings['server_version']} (fsync={settings['fsync']}, synchronous_commit="
+                                  f"{settings['synchronous_commit']}, wal_sync_method={settings['wal_sync_method']})")
+        except Exception as exc:
+            info["PostgreSQL"] = f"unknown ({exc})"
+    return info
+
+
+def markdown(results, table_text: str, verdicts: list[str], info: dict, args, argv: list[str],
+             elapsed: float) -> str:
+    command = " ".join(["python", "bench/run.py", *map(shlex.quote, argv)])
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `{command}` ({elapsed / 60:.0f} min). Regenerate with `python bench/run.py` "
+        "(full: N = 100, 1000, 5000, 5 runs) or `--quick`.",
+        "",
+        "## Machine and versions",
+        "",
+        *[f"- {key}: {value}" for key, value in info.items()],
+        "",
+        "## What ran",
+        "",
+        f"- Sizes N = {', '.join(map(str, args.sizes))}; {args.runs} runs of every figure; backends "
+        f"{', '.join(args.backends)}; peers up to N = {args.peers_max_n}"
+        + (" (peers off)" if args.no_peers else "") + "; seed scales "
+        + (", ".join(f"{s:,}" for s in args.seed_scales) or "none") + ".",
+        "- Workload: migration i creates a table and an index and inserts ten rows; its rollback drops the index "
+        "and the table. The same SQL on both dialects and for every tool (`bench/workload.py`).",
+        "- `floor`: one connection of the raw driver, in-process, each file in its own transaction, no bookkeeping: "
+        "aiosqlite `executescript(\"BEGIN; <file> COMMIT;\")` (one hop to its thread per file), asyncpg and psycopg "
+        "`async with conn.transaction(): await conn.execute(file)`. `sqlite3`: the same with the stdlib module on "
+        "the calling thread, for reference (what any asyncio SQLite driver's thread hop costs).",
+        "- `runner`: the engine API in-process, as a library user runs it: `async with Migrator.connect(url, dir) "
+        "as m: await m.up()` (`m.down(everything=True)`), one run, timed from connect to close, file discovery "
+        "included. The floor (and `sqlite3`) run the same migrations in chunks between the runner's steps "
+        f"(`--chunks`, {args.chunks} per operation; the bench waits on the runner's driver call, it does not touch "
+        "the step), so every figure of a run sees the same minutes of the machine; their time between steps is "
+        "not counted as the runner's. A ratio is taken within a run; the table shows the median over the runs "
+        "and the min-max.",
+        "- `runner-cli`: `python runner.py up|down --all|status|verify --url URL --dir DIR` in a subprocess "
+        "(what a deploy script runs; includes starting Python, with the bytecode cache as on a user's machine: "
+        "the bench removes PYTHONDONTWRITEBYTECODE and warms up once). The status floor is `python -c` that imports the "
+        "driver, connects and runs `SELECT version, checksum FROM schema_journal` (the one query status needs).",
+        "- `yoyo`: `yoyo apply|rollback --all|list --batch --no-config-file` (PostgreSQL through "
+        "`postgresql+psycopg://`). `dbmate`: `dbmate --no-dump-schema migrate|status`, and `rollback` N times "
+        "(it rolls back one migration per call). Each peer gets the same SQL in its own file layout.",
+        "- Every figure starts from a fresh database (PostgreSQL: CREATE DATABASE, dropped after; SQLite: a new "
+        "file). The command-line subjects run one after another in an order that rotates between runs; their "
+        "ratio is against the floor of the same run. `status`, `verify` and `--help` are measured "
+        f"{args.status_reps} times per run, interleaved with their floor.",
+        "- Seeding: the repository's migrations are applied (not timed), then `Migrator.seed([\"volume\"], "
+        "scale=N)` against the floor running the same seed file raw in one transaction with its `runner_seed` "
+        "table; rows are what the seed added to the database (the volume seed adds N users and N loan "
+        "applications).",
+        "",
+        "## Results",
+        "",
+        table_text,
+        "",
+        "## Targets",
+        "",
+        *verdicts,
+    ]
+    if results.skipped:
+        lines += ["", "## Skipped", "", *[f"- {s}" for s in results.skipped]]
+    notes = Path(__file__).with_name("NOTES.md")
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
+    return "\n".join(lines) + "\n"

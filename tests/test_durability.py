@@ -1,0 +1,90 @@
+"""PostgreSQL: each migration commits without waiting for the WAL flush; the run ends with one that does.
+
+Atomicity per migration is what test_steps.py checks on every backend. Here: the migrations
+really commit with synchronous_commit off, and by the time `up` returns, successful or not,
+the WAL is flushed past every migration it committed. A migration writes the WAL position of
+its own work (pg_current_wal_insert_lsn(), before its commit record) into a table; the flush
+position must have passed it. Without the final synchronous commit it would not have: the WAL
+writer flushes asynchronous commits only every wal_writer_delay (200 ms by default).
+"""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from migrator import Migrator, ScriptError
+
+SEEN = ("INSERT INTO seen (version, setting, lsn) "
+        "VALUES ({version}, current_setting('synchronous_commit'), pg_current_wal_insert_lsn());\n")
+
+
+def recording_migrations(project, count: int) -> None:
+    project.migration("0001_seen", "CREATE TABLE seen (version integer, setting text, lsn pg_lsn);\n"
+                      + SEEN.format(version=1), "DROP TABLE seen;\n")
+    for version in range(2, count + 1):
+        project.migration(f"{version:04d}_more", f"CREATE TABLE t{version} (id integer);\n"
+                          + SEEN.format(version=version), f"DROP TABLE t{version};\n")
+
+
+def flushed_past(plain_url: str) -> list[tuple]:
+    with psycopg.connect(plain_url, autocommit=True) as conn:
+        return conn.execute("SELECT version, setting, lsn <= pg_current_wal_flush_lsn() FROM seen "
+                            "ORDER BY version").fetchall()
+
+
+async def test_migrations_commit_asynchronously_and_up_returns_once_they_are_durable(pg_backend, project):
+    recording_migrations(project, 3)
+    async with Migrator.connect(pg_backend.url, project.root) as m:
+        await m.up()
+        # Asked on the runner's own connection, the moment up() returns.
+        rows = await m.db.fetch("SELECT version, setting, lsn <= pg_current_wal_flush_lsn() AS flushed FROM seen "
+                                "ORDER BY version")
+    assert [(r["version"], r["setting"], r["flushed"]) for r in rows] == [
+        (1, "off", True), (2, "off", True), (3, "off", True)]
+
+
+async def test_a_failed_run_leaves_the_migrations_before_it_durable(pg_backend, project):
+    recording_migrations(project, 2)
+    project.migration("0003_bad", "SELECT * FROM nowhere;\n", "SELECT 1;\n")
+    async with Migrator.connect(pg_backend.url, project.root) as m:
+        with pytest.raises(ScriptError):
+            await m.up()
+    assert flushed_past(pg_backend.plain_url) == [(1, "off", True), (2, "off", True)]
+    assert pg_backend.journal() == [(1, "seen", False), (2, "more", False)]
+
+
+async def test_the_final_commit_follows_the_servers_own_setting(pg_backend, project):
+    """Only the migrations' commits are asynchronous: the session's synchronous_commit is left alone."""
+    recording_migrations(project, 1)
+    async with Migrator.connect(pg_backend.url, project.root) as m:
+        await m.up()
+        rows = await m.db.fetch("SELECT setting = reset_val AS unchanged FROM pg_settings "
+                                "WHERE name = 'synchronous_commit'")
+    assert rows == [{"unchanged": True}]
+
+
+async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_backend, project):
+    """A role without EXECUTE on pg_logical_emit_message still gets a durable end of the run."""
+    role = f"runner_no_messages_{uuid.uuid4().hex[:8]}"
+    pg_backend.query(f"DROP ROLE IF EXISTS {role}")
+    pg_backend.query(f"CREATE ROLE {role} LOGIN")
+    database = pg_backend.plain_url.rsplit("/", 1)[1].split("?")[0]
+    pg_backend.query(f'GRANT ALL ON DATABASE "{database}" TO {role}')
+    pg_backend.query(f"GRANT ALL ON SCHEMA public TO {role}")
+    pg_backend.query(f"REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC")
+    try:
+        recording_migrations(project, 2)
+        url = pg_backend.url.replace("postgres@", f"{role}@", 1)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # so the fallback is what runs below
+            with psycopg.connect(pg_backend.plain_url.replace("postgres@", f"{role}@", 1)) as conn:
+                conn.execute("SELECT pg_logical_emit_message(true, 'x', 'y')")
+        async with Migrator.connect(url, project.root) as m:
+            await m.up()
+            rows = await m.db.fetch("SELECT bool_and(lsn <= pg_current_wal_flush_lsn()) AS flushed FROM seen")
+        assert rows == [{"flushed": True}]
+    finally:
+        pg_backend.query("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO PUBLIC")
+        pg_backend.query(f"DROP OWNED BY {role}")
+        pg_backend.query(f"DROP ROLE {role}")
