@@ -15,7 +15,6 @@ allow CREATE DATABASE; the benchmark creates and drops databases named runner_be
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
@@ -190,37 +189,54 @@ def markdown(all_figures: list[dict], migrations: int, quick: bool, pg_driver: s
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100 SQLite files and 20 PostgreSQL databases")
-    parser.add_argument("--sqlite", type=int, help="number of SQLite files (default 1000, --quick 100)")
-    parser.add_argument("--postgres", type=int, help="number of PostgreSQL databases (default 100, --quick 20)")
-    parser.add_argument("--migrations", type=int, default=20)
-    parser.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL",
-                                                           "postgresql://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--pg-driver", choices=("asyncpg", "psycopg"), default="asyncpg")
-    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(ROOT)}")
-    args = parser.parse_args()
-    sqlite_count = args.sqlite if args.sqlite is not None else (100 if args.quick else 1000)
-    pg_count = args.postgres if args.postgres is not None else (20 if args.quick else 100)
+USAGE = """Usage:
+  fleet.py [--quick] [--sqlite=COUNT] [--postgres=COUNT] [--migrations=COUNT] [--pg-url=URL]
+           [--pg-driver=DRIVER] [--no-write]
+  fleet.py -h | --help
 
-    with psycopg.connect(args.pg_url, autocommit=True) as conn:
+Options:
+  --quick              100 SQLite files and 20 PostgreSQL databases.
+  --sqlite=COUNT       Number of SQLite files (default 1000, --quick 100).
+  --postgres=COUNT     Number of PostgreSQL databases (default 100, --quick 20).
+  --migrations=COUNT   Migrations per database [default: 20].
+  --pg-url=URL         Where to create the databases (else $TEST_DATABASE_URL, else 127.0.0.1:5432).
+  --pg-driver=DRIVER   asyncpg or psycopg [default: asyncpg].
+  --no-write           Print only; do not write bench/RESULTS-fleet.md.
+"""
+
+
+def main() -> None:
+    from docopt import docopt
+
+    opts = docopt(__doc__.splitlines()[0] + "\n\n" + USAGE)
+    if opts["--pg-driver"] not in ("asyncpg", "psycopg"):
+        sys.exit(f"error: --pg-driver must be asyncpg or psycopg, not {opts['--pg-driver']}")
+    try:
+        sqlite_count = int(opts["--sqlite"]) if opts["--sqlite"] else (100 if opts["--quick"] else 1000)
+        pg_count = int(opts["--postgres"]) if opts["--postgres"] else (20 if opts["--quick"] else 100)
+        migrations = int(opts["--migrations"])
+    except ValueError as exc:
+        sys.exit(f"error: not a number: {exc}")
+    pg_url = opts["--pg-url"] or os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    pg_driver, quick = opts["--pg-driver"], opts["--quick"]
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
         pg_version = conn.execute("SHOW server_version").fetchone()[0].split()[0]
     workdir = Path(tempfile.mkdtemp(prefix="runner-bench-fleet-"))
     try:
         project = workdir / "project"
-        write_project(project, args.migrations)
+        write_project(project, migrations)
         figures = []
         if pg_count:
-            figures.append(bench(PostgresFleet(args.pg_url, pg_count, args.pg_driver), project, args.migrations))
+            figures.append(bench(PostgresFleet(pg_url, pg_count, pg_driver), project, migrations))
         if sqlite_count:
-            figures.append(bench(SqliteFleet(workdir, sqlite_count), project, args.migrations))
+            figures.append(bench(SqliteFleet(workdir, sqlite_count), project, migrations))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    text = markdown(figures, args.migrations, args.quick, args.pg_driver, pg_version)
+    text = markdown(figures, migrations, quick, pg_driver, pg_version)
     print("\n" + text)
-    if not args.no_write:
+    if not opts["--no-write"]:
         RESULTS.write_text(text + "\n")
         print(f"wrote {RESULTS.relative_to(ROOT)}")
 

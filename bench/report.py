@@ -42,7 +42,7 @@ def _size(series) -> str:
 
 
 def table(results) -> str:
-    rows = [("backend", "N", "operation", "subject", "median", "min-max", "x floor, median (min-max)", "")]
+    rows = [("backend", "N", "operation", "subject", "median", "min-max", "x floor, median (min-max)", "per migration or rows")]
     order = {name: i for i, name in enumerate(SUBJECTS)}
     backends = {b: i for i, b in enumerate(("-", "sqlite", "asyncpg", "psycopg"))}
     ops = {op: i for i, op in enumerate(OPERATIONS)}

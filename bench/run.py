@@ -16,7 +16,6 @@ over the runs and the min-max.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import gc
@@ -328,45 +327,84 @@ async def _seed_floor(db: Database, sql: str, scale: int) -> float:
 
 # -- main --------------------------------------------------------------------------------------------
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="N = 100 and 1000, 3 runs, seeds at 100k rows")
-    mode.add_argument("--smoke", action="store_true", help="N = 5, 1 run, no peers or seeds; writes nothing")
-    p.add_argument("--sizes", help="comma-separated N (default 100,1000,5000)")
-    p.add_argument("--runs", type=int, help="runs per figure (default 5)")
-    p.add_argument("--chunks", type=int, default=20,
-                   help="the floor runs in this many chunks between the runner's steps (default 20)")
-    p.add_argument("--status-reps", type=int, default=3,
-                   help="status/verify/--help measurements per run (default 3; each is a fraction of a second)")
-    p.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, of sqlite,asyncpg,psycopg")
-    p.add_argument("--pg-url", help="a PostgreSQL database to create and drop databases from")
-    p.add_argument("--no-peers", action="store_true", help="skip yoyo and dbmate")
-    p.add_argument("--peers-max-n", type=int, default=1000,
-                   help="measure peers up to this N (default 1000: dbmate's N rollback calls are slow)")
-    p.add_argument("--seed-scales", help="comma-separated row counts (default 100000,1000000); 0 = none")
-    p.add_argument("--out", help="where to write the report (default bench/RESULTS.md; '-' = nowhere)")
-    args = p.parse_args(argv)
-    if args.smoke:
-        args.sizes, args.runs, args.no_peers, args.status_reps = args.sizes or "5", args.runs or 1, True, 1
-        args.seed_scales, args.out = args.seed_scales or "0", args.out or "-"
-    elif args.quick:
-        args.sizes, args.runs, args.seed_scales = args.sizes or "100,1000", args.runs or 3, args.seed_scales or "100000"
-    args.sizes = [int(x) for x in (args.sizes or "100,1000,5000").split(",")]
-    args.runs = args.runs or 5
-    args.seed_scales = [int(x) for x in (args.seed_scales or "100000,1000000").split(",") if int(x) > 0]
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(args.backends) - set(BACKENDS)
+USAGE = """Usage:
+  run.py [--quick | --smoke] [options]
+  run.py -h | --help
+
+Options:
+  --quick               N = 100 and 1000, 3 runs, seeds at 100k rows.
+  --smoke               N = 5, 1 run, no peers or seeds; writes nothing.
+  --sizes=LIST          Comma-separated N [default: 100,1000,5000].
+  --runs=K              Runs per figure [default: 5].
+  --chunks=K            The floor runs in this many chunks between the runner's steps [default: 20].
+  --status-reps=K       status/verify/--help measurements per run; each is a fraction of a second
+                        [default: 3].
+  --backends=LIST       Comma-separated, of sqlite,asyncpg,psycopg [default: sqlite,asyncpg,psycopg].
+  --pg-url=URL          A PostgreSQL database to create and drop databases from
+                        (else $BENCH_PG_URL, else $TEST_DATABASE_URL, else 127.0.0.1:5432).
+  --no-peers            Skip yoyo and dbmate.
+  --peers-max-n=N       Measure peers up to this N; dbmate's N rollback calls are slow [default: 1000].
+  --seed-scales=LIST    Comma-separated row counts, 0 = none [default: 100000,1000000].
+  --out=PATH            Where to write the report, '-' = nowhere [default: bench/RESULTS.md].
+"""
+
+
+@dataclass
+class Settings:
+    """What the command line asked for, with --quick and --smoke applied."""
+
+    sizes: list[int]
+    runs: int
+    chunks: int
+    status_reps: int
+    backends: list[str]
+    pg_url: str
+    no_peers: bool
+    peers_max_n: int
+    seed_scales: list[int]
+    out: Path | None
+
+
+def parse_args(argv: list[str]) -> Settings:
+    from docopt import docopt
+
+    opts = docopt(__doc__.split("\n\n")[0] + "\n\n" + USAGE, argv=argv)
+    given = {arg.split("=")[0] for arg in argv}  # what --quick/--smoke may override: the defaults only
+    sizes, runs, scales, out = opts["--sizes"], opts["--runs"], opts["--seed-scales"], opts["--out"]
+    no_peers, status_reps = opts["--no-peers"], opts["--status-reps"]
+    if opts["--smoke"]:
+        sizes = sizes if "--sizes" in given else "5"
+        runs = runs if "--runs" in given else "1"
+        scales = scales if "--seed-scales" in given else "0"
+        out = out if "--out" in given else "-"
+        no_peers, status_reps = True, "1"
+    elif opts["--quick"]:
+        sizes = sizes if "--sizes" in given else "100,1000"
+        runs = runs if "--runs" in given else "3"
+        scales = scales if "--seed-scales" in given else "100000"
+    try:
+        settings = Settings(
+            sizes=[int(x) for x in sizes.split(",")],
+            runs=int(runs),
+            chunks=int(opts["--chunks"]),
+            status_reps=int(status_reps),
+            backends=[b.strip() for b in opts["--backends"].split(",") if b.strip()],
+            pg_url=(opts["--pg-url"] or os.environ.get("BENCH_PG_URL") or os.environ.get("TEST_DATABASE_URL")
+                    or DEFAULT_PG),
+            no_peers=no_peers,
+            peers_max_n=int(opts["--peers-max-n"]),
+            seed_scales=[int(x) for x in scales.split(",") if int(x) > 0],
+            out=None if out == "-" else (ROOT / out if out == "bench/RESULTS.md" else Path(out)),
+        )
+    except ValueError as exc:
+        sys.exit(f"error: not a number: {exc}")
+    unknown = set(settings.backends) - set(BACKENDS)
     if unknown:
-        p.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
-    args.pg_url = (args.pg_url or os.environ.get("BENCH_PG_URL") or os.environ.get("TEST_DATABASE_URL")
-                   or DEFAULT_PG)
-    args.out = None if args.out == "-" else Path(args.out or ROOT / "bench" / "RESULTS.md")
-    return args
+        sys.exit(f"error: unknown backend(s): {', '.join(sorted(unknown))}")
+    return settings
 
 
-async def main_async(args: argparse.Namespace, argv: list[str]) -> int:
+async def main_async(args: Settings, argv: list[str]) -> int:
     results = Results()
     started = time.time()
     load = [os.getloadavg()[0]]
