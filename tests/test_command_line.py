@@ -1,0 +1,39 @@
+"""The command line is parsed on the asked-for command's usage lines (fast), with the same result
+as docopt on the whole usage."""
+import pytest
+from docopt import docopt
+
+import runner
+
+SAME_AS_WHOLE_USAGE = [
+    ["up"],
+    ["up", "--to", "3", "--dry-run", "--url", "sqlite:///x.db"],
+    ["--dir", "p", "status", "--json"],
+    ["--dir", "up", "status"],  # an option's value that is also a command's name
+    ["down", "2"],
+    ["down", "--all", "--lock-wait=1"],
+    ["new", "add_users"],
+    ["seed"],
+    ["seed", "demo", "volume", "--scale", "10"],
+    ["baseline", "7"],
+    ["restore", "backups/x.db"],
+    ["fleet", "down", "2", "--targets", "t.txt", "--parallel", "3"],
+    ["fleet", "seed", "demo", "--targets", "t.txt"],
+    ["lint", "--dialect", "sqlite", "--strict"],
+    ["studio", "--port", "0"],
+]
+
+
+@pytest.mark.parametrize("argv", SAME_AS_WHOLE_USAGE, ids=" ".join)
+def test_a_command_parses_as_on_the_whole_usage(argv):
+    whole = docopt(runner.__doc__, argv=argv)
+    narrowed = runner.parse_command_line(argv)
+    assert {key: narrowed[key] for key in whole} == dict(whole)
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["status", "--bogus"], ["down", "1", "2"], []], ids=repr)
+def test_a_bad_command_line_shows_the_whole_usage(argv, capsys):
+    assert runner.main(argv) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid command line; see --help")
+    assert "runner.py fleet up" in err and "runner.py studio" in err
