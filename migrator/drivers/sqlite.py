@@ -3,7 +3,8 @@
 Statements run one by one (never `executescript`, which COMMITs whatever is open) inside
 `BEGIN IMMEDIATE`, which takes SQLite's write lock at once so two runners queue up there.
 Foreign-key enforcement is off, so the table-recreation strategy cannot cascade-delete child
-rows; `PRAGMA foreign_key_check` must come back empty before a commit instead.
+rows; `PRAGMA foreign_key_check` must come back empty before a commit instead (for a step, on
+the tables it can have broken: sqlite_fk.py).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..errors import ConfigError, LockTimeout, StatementError
 from ..split import Statement, split_sqlite
 from ..url import DatabaseURL
 from . import StepSQL
+from .sqlite_fk import ForeignKeyCheck
 
 try:
     import fcntl
@@ -40,6 +42,7 @@ class SqliteDriver:
         self.path = path  # None: an in-memory stand-in for a file that does not exist yet
         self.lock_wait = lock_wait
         self._lock_fd: int | None = None
+        self._foreign_keys = ForeignKeyCheck()
 
     @classmethod
     async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True,
@@ -132,16 +135,24 @@ class SqliteDriver:
                 return None
             for sql, params in step.before:
                 run(sql, params)
-            for statement in split_sqlite(step.script):
-                run(statement.sql, {}, offset=statement.offset)
+            if step.check:
+                self._foreign_keys.start(conn)  # watches which tables the script writes
+            try:
+                for statement in split_sqlite(step.script):
+                    run(statement.sql, {}, offset=statement.offset)
+            finally:
+                if step.check:
+                    self._foreign_keys.stop(conn)
             duration_ms = int(round((time.perf_counter() - started) * 1000))
             for sql, params in step.record(duration_ms):
                 run(sql, params)
             if step.check:
-                violations = run("PRAGMA foreign_key_check", {}).fetchall()
+                violations = self._foreign_keys.violations(conn, step.script)
                 if violations:
-                    raise StatementError(_describe_violations([dict(v) for v in violations]))
+                    raise StatementError(_describe_violations(violations))
             run("COMMIT", {})
+            if step.check:
+                self._foreign_keys.committed(conn)
             return duration_ms
         except BaseException:
             if conn.in_transaction:
