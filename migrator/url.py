@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from .errors import ConfigError
 
@@ -49,7 +49,8 @@ def parse(url: str) -> DatabaseURL:
         return DatabaseURL("sqlite", "sqlite", _sqlite_path(url, rest), None, url)
     if scheme in _PG_SCHEMES:
         parts = urlsplit(url)
-        password = unquote(parts.password) if parts.password else None
+        # libpq takes the password from the user info or from a `password` parameter
+        password = unquote(parts.password) if parts.password else (parse_qs(parts.query).get("password") or [None])[-1]
         # libpq and asyncpg only know postgresql://; the +driver part is ours.
         target = urlunsplit(("postgresql",) + tuple(parts)[1:])
         return DatabaseURL("postgres", _PG_SCHEMES[scheme], target, password, url)
@@ -73,11 +74,13 @@ def _sqlite_path(url: str, rest: str) -> str:
     return path
 
 
+_PASSWORD_PARAMETER = re.compile(r"(?P<head>[?&]password=)[^&#\s]*", re.I)
 _USERINFO = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<password>[^@/?#\s]*)(?=@)", re.I)
 
 
 def redact(text: str, password: str | None = None) -> str:
-    """Hide passwords: the known one wherever it appears, and any user:password@ in a URL."""
+    """Hide passwords: the known one wherever it appears, any user:password@ in a URL and any ?password= parameter."""
     if password:
         text = text.replace(password, "***")
-    return _USERINFO.sub(lambda m: m["head"] + "***", text)
+    text = _USERINFO.sub(lambda m: m["head"] + "***", text)
+    return _PASSWORD_PARAMETER.sub(lambda m: m["head"] + "***", text)

@@ -46,6 +46,14 @@ def test_redact_hides_the_password_in_any_text():
         "failed for postgresql://u:***@h/db: ***"
 
 
+def test_a_password_given_as_a_url_parameter_is_hidden_too():
+    parsed = parse("postgresql://admin@db.example.com/prod?sslmode=require&password=s3cr%40t&application_name=x")
+    assert parsed.password == "s3cr@t"
+    assert parsed.display == "postgresql://admin@db.example.com/prod?sslmode=require&password=***&application_name=x"
+    assert redact("cannot connect to postgres://h/db?password=hunter2 (refused)") == \
+        "cannot connect to postgres://h/db?password=*** (refused)"
+
+
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "nonsense", "sqlite://x.db", "file:"])
 def test_bad_urls_are_configuration_errors(url):
     with pytest.raises(ConfigError):
