@@ -15,6 +15,7 @@ import textwrap
 import time
 from typing import Callable
 
+from cli_numbers import seconds, whole_number
 from migrator.errors import ConfigError, ProblemsFound
 from migrator.fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
 from migrator.url import redact
@@ -23,34 +24,10 @@ COMMANDS = ("up", "down", "status", "verify", "seed")
 VERBS = {"up": "applied", "down": "rolled back", "seed": "seeded"}
 
 
-def _whole(args: dict, key: str, *, minimum: int | None = None) -> int | None:
-    value = args.get(key)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or (minimum is not None and number < minimum):
-        floor = f" of at least {minimum}" if minimum is not None else ""
-        raise ConfigError(f"{key} must be a whole number{floor}, not {value!r}")
-    return number
-
-
-def _seconds(args: dict, key: str) -> float:
-    try:
-        value = float(args[key])
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise ConfigError(f"{key} must be a number of seconds, not {args[key]!r}")
-    return value
-
-
 def command_from(args: dict) -> FleetCommand:
     name = next(c for c in COMMANDS if args.get(c))
-    scale = _whole(args, "--scale", minimum=0)
-    return FleetCommand(name, to=_whole(args, "--to"), count=_whole(args, "<count>", minimum=0),
+    scale = whole_number(args, "--scale", minimum=0)
+    return FleetCommand(name, to=whole_number(args, "--to"), count=whole_number(args, "<count>", minimum=0),
                         strict=bool(args.get("--strict")), seeds=tuple(args.get("<name>") or ()),
                         scale=1000 if scale is None else scale)
 
@@ -61,12 +38,12 @@ async def run(args: dict, out, log=None) -> int:
     if args.get("--url"):
         raise ConfigError("fleet takes its databases from --targets; --url does not apply")
     command = command_from(args)
-    parallel = _whole(args, "--parallel", minimum=1)
-    canary = _whole(args, "--canary", minimum=0)
+    parallel = whole_number(args, "--parallel", minimum=1)
+    canary = whole_number(args, "--canary", minimum=0)
     connect_options = dict(
-        lock_wait=_seconds(args, "--lock-wait"), lock_timeout=_seconds(args, "--lock-timeout"),
-        statement_timeout=_seconds(args, "--statement-timeout") if args.get("--statement-timeout") else None,
-        retries=_whole(args, "--retries", minimum=0))
+        lock_wait=seconds(args, "--lock-wait"), lock_timeout=seconds(args, "--lock-timeout"),
+        statement_timeout=seconds(args, "--statement-timeout") if args.get("--statement-timeout") else None,
+        retries=whole_number(args, "--retries", minimum=0))
     targets = read_targets(args["--targets"])
     check_project(args["--dir"], targets, command)
 

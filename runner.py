@@ -95,6 +95,8 @@ import sys
 
 from docopt import DocoptExit, docopt
 
+from cli_numbers import seconds, whole_number
+
 # Everything else is imported where it is needed, so `--help` and `status` start fast.
 
 EXIT_USAGE = 2
@@ -137,46 +139,60 @@ def parse_command_line(argv: list[str]) -> Arguments:
     """docopt on the usage lines of the command asked for, else on the whole usage.
 
     docopt's matching grows with the square of the usage's size: the whole of it costs ~50 ms
-    here, a third of what `status` takes, against ~8 ms for one command's lines. A narrowed
-    parse that fails is retried on the whole usage, so errors and --help read as they always did.
+    here, a third of what `status` takes, against ~8 ms for one command's lines. A command line
+    no command's lines take is parsed on the whole usage, so its error reads as it always did.
+
+    docopt's `[options]` lets any option through on any command; an option that the command's
+    usage line does not name, and that is not one of every command's, is refused here
+    (`status --backup` would otherwise be silently ignored).
     """
     usage, options = __doc__.split("\nOptions:", 1)
-    head, lines = usage.split("Usage:\n", 1)
+    lines = usage.split("Usage:\n", 1)[1].splitlines()
     if not {"-h", "--help", "--version"} & set(argv):
         for word in (a for a in argv if not a.startswith("-")):
-            mine = [line for line in lines.splitlines() if line.split()[1:2] == [word]]
-            if mine:
-                try:
-                    args = Arguments(docopt("Usage:\n" + "\n".join(mine) + "\n\nOptions:" + options, argv=argv))
-                except DocoptExit:
-                    break
-                for key in LIST_ARGUMENTS:
-                    if isinstance(args.get(key), str):
-                        args[key] = [args[key]]
-                return args
+            mine = [line for line in lines if line.split()[1:2] == [word]]
+            if not mine:
+                continue
+            try:
+                args = Arguments(docopt("Usage:\n" + "\n".join(mine) + "\n\nOptions:" + options, argv=argv))
+            except DocoptExit:
+                continue  # e.g. `--dir up status`: "up" is a value here, not the command
+            chosen = [line for line in mine if all(args[w] for w in _command_words(line))]  # fleet up, fleet down…
+            _refuse_options_of_other_commands(argv, " ".join(_command_words(chosen[0])), chosen, options)
+            for key in LIST_ARGUMENTS:
+                if isinstance(args.get(key), str):
+                    args[key] = [args[key]]
+            return args
     return Arguments(docopt(__doc__, argv=argv, version=_LazyVersion()))
 
 
-def _int(args: dict, key: str, what: str) -> int | None:
-    value = args.get(key)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        from migrator.errors import ConfigError
-        raise ConfigError(f"{what} must be a whole number, not {value!r}") from None
+def _command_words(usage_line: str) -> list[str]:
+    words = []
+    for token in usage_line.split()[1:]:
+        if token[0] in "[<(-":
+            break
+        words.append(token)
+    return words
 
 
-def _float(args: dict, key: str, what: str) -> float:
-    try:
-        value = float(args[key])
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        from migrator.errors import ConfigError
-        raise ConfigError(f"{what} must be a number of seconds, not {args[key]!r}")
-    return value
+COMMON_OPTIONS = {"--url", "--dir", "--lock-wait", "--lock-timeout", "--statement-timeout", "--retries", "--log-file"}
+FLEET_OPTIONS = {"--parallel", "--canary", "--continue-on-error"}
+
+
+def _refuse_options_of_other_commands(argv: list[str], command: str, usage_lines: list[str], options: str) -> None:
+    import re
+
+    known = set(re.findall(r"--[a-z][a-z-]*", options))
+    allowed = set(re.findall(r"--[a-z][a-z-]*", " ".join(usage_lines))) | COMMON_OPTIONS
+    if command.startswith("fleet"):
+        allowed |= FLEET_OPTIONS
+    for token in argv:
+        if token == "--" or not token.startswith("--"):
+            continue
+        given = token.split("=", 1)[0]
+        matches = [given] if given in known else [o for o in known if o.startswith(given)]  # docopt takes prefixes
+        if len(matches) == 1 and matches[0] not in allowed:
+            raise DocoptExit(f"{matches[0]} does not apply to `{command}`")
 
 
 def _progress_line(result) -> str:
@@ -217,18 +233,18 @@ async def run(args: dict, out: Output, log) -> int:
     if args["check"] or args["drift"] or args["schema"] or args["lint"]:
         from checks_cli import run_checks
         log.start(_command(args), None, args["--dir"])
-        return await run_checks(args, out, lock_wait=_float(args, "--lock-wait", "--lock-wait"))
+        return await run_checks(args, out, lock_wait=seconds(args, "--lock-wait"))
 
     url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
     log.start(_command(args), url, args["--dir"])
     if args["reset"]:
         check_reset_allowed(url, force=args["--force"])  # before connecting to anything
-    lock_wait = _float(args, "--lock-wait", "--lock-wait")
-    lock_timeout = _float(args, "--lock-timeout", "--lock-timeout")
-    statement_timeout = _float(args, "--statement-timeout", "--statement-timeout") \
+    lock_wait = seconds(args, "--lock-wait")
+    lock_timeout = seconds(args, "--lock-timeout")
+    statement_timeout = seconds(args, "--statement-timeout") \
         if args["--statement-timeout"] else None
-    retries = _int(args, "--retries", "--retries")
+    retries = whole_number(args, "--retries", minimum=0)
     read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
 
     def on_progress(result) -> None:
@@ -275,7 +291,7 @@ async def run(args: dict, out: Output, log) -> int:
             return 0
 
         if args["up"]:
-            to = _int(args, "--to", "--to")
+            to = whole_number(args, "--to")
             if args["--dry-run"]:
                 todo = await m.plan_up(to)
                 for mig in todo:
@@ -309,8 +325,8 @@ async def run(args: dict, out: Output, log) -> int:
             return 0
 
         if args["down"]:
-            count = _int(args, "<count>", "<count>")
-            to = _int(args, "--to", "--to")
+            count = whole_number(args, "<count>")
+            to = whole_number(args, "--to")
             if args["--dry-run"]:
                 steps = await m.plan_down(count, to=to, everything=args["--all"])
                 for step in steps:
@@ -331,14 +347,14 @@ async def run(args: dict, out: Output, log) -> int:
             return 0
 
         if args["seed"]:
-            scale = _int(args, "--scale", "--scale")
+            scale = whole_number(args, "--scale", minimum=0)
             done = await m.seed(args["<name>"], scale=scale)
             out.result(f"ran {len(done)} seed file(s)")
             return 0
 
         if args["reset"]:
             result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
-                                   scale=_int(args, "--scale", "--scale"))
+                                   scale=whole_number(args, "--scale", minimum=0))
             for what in result.dropped:
                 out.result(f"dropped {what}")
             applied = sum(1 for d in result.applied if d.action == "up")
@@ -347,7 +363,7 @@ async def run(args: dict, out: Output, log) -> int:
             return 0
 
         if args["baseline"]:
-            version = _int(args, "<version>", "<version>")
+            version = whole_number(args, "<version>")
             done = await m.baseline(version)
             out.result(f"recorded {len(done)} migration(s) up to {version:04d} as applied without running them")
             return 0
@@ -379,12 +395,12 @@ def studio(args: dict, out: Output, log) -> int:
     url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
     log.start("studio", url, args["--dir"])
-    port, host, token = _int(args, "--port", "--port"), args["--host"], args["--token"]
+    port, host, token = whole_number(args, "--port"), args["--host"], args["--token"]
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
-    timeouts = dict(lock_wait=_float(args, "--lock-wait", "--lock-wait"),
-                    lock_timeout=_float(args, "--lock-timeout", "--lock-timeout"),
-                    statement_timeout=_float(args, "--statement-timeout", "--statement-timeout")
+    timeouts = dict(lock_wait=seconds(args, "--lock-wait"),
+                    lock_timeout=seconds(args, "--lock-timeout"),
+                    statement_timeout=seconds(args, "--statement-timeout")
                     if args["--statement-timeout"] else 10.0)
 
     async def check() -> None:  # a bad URL or an unreachable server is an error now, not on the first page

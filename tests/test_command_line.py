@@ -37,3 +37,27 @@ def test_a_bad_command_line_shows_the_whole_usage(argv, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: invalid command line; see --help")
     assert "runner.py fleet up" in err and "runner.py studio" in err
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["status", "--backup"], "--backup"),
+    (["down", "1", "--single-transaction"], "--single-transaction"),
+    (["verify", "--dry"], "--dry-run"),  # docopt's prefix of --dry-run
+    (["up", "--parallel=4"], "--parallel"),
+    (["fleet", "status", "--targets=t.txt", "--dry-run"], "--dry-run"),
+    (["status", "--port=1"], "--port"),
+], ids=" ".join)
+def test_an_option_of_another_command_is_refused(argv, option, capsys):
+    assert runner.main(argv) == runner.EXIT_USAGE
+    err = capsys.readouterr().err
+    command = " ".join(argv[:2]) if argv[0] == "fleet" else argv[0]
+    assert err.startswith(f"error: invalid command line; see --help\n{option} does not apply to `{command}`")
+
+
+@pytest.mark.parametrize("argv", [
+    ["status", "--lock-wait=1", "--log-file=x.log", "--url", "sqlite:///x.db"],
+    ["fleet", "up", "--targets=t.txt", "--parallel=2", "--continue-on-error", "--canary=1"],
+    ["up", "--dry", "--to", "3"],
+], ids=" ".join)
+def test_every_command_takes_the_common_options_and_its_own(argv):
+    runner.parse_command_line(argv)
