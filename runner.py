@@ -216,167 +216,206 @@ def _command(args: dict) -> str:
 
 
 async def run(args: dict, out: Output, log) -> int:
-    from migrator import Migrator, ProblemsFound
-    from migrator.backup import backup, restore
-    from migrator.engine import check_reset_allowed, resolve_url, scaffold
-
+    """Run the command the arguments name; its exit status."""
     if args["fleet"]:
         import fleet_cli
         return await fleet_cli.run(args, out, log)
-
-    if args["new"]:
+    command = _command(args)
+    if command == "new":
+        from migrator.engine import scaffold
         log.start("new", None, args["--dir"])
         up, down = scaffold(args["--dir"], args["<name>"][0])  # <name> is a list: seed takes several
         out.result(str(up))
         out.result(str(down))
         return 0
-    if args["check"] or args["drift"] or args["schema"] or args["lint"]:
+    if command in ("check", "drift", "schema", "lint"):
         from checks_cli import run_checks
-        log.start(_command(args), None, args["--dir"])
+        log.start(command, None, args["--dir"])
         return await run_checks(args, out, lock_wait=seconds(args, "--lock-wait"))
 
+    from migrator.engine import resolve_url
     url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
-    log.start(_command(args), url, args["--dir"])
-    if args["reset"]:
-        check_reset_allowed(url, force=args["--force"])  # before connecting to anything
-    lock_wait = seconds(args, "--lock-wait")
-    lock_timeout = seconds(args, "--lock-timeout")
-    statement_timeout = seconds(args, "--statement-timeout") \
-        if args["--statement-timeout"] else None
-    retries = whole_number(args, "--retries", minimum=0)
-    read_only = bool(args["status"] or args["verify"] or args["--dry-run"])
+    log.start(command, url, args["--dir"])
+    return await DATABASE_COMMANDS[command](Invocation(args, out, log, url))
 
-    def on_progress(result) -> None:
-        out.progress(_progress_line(result))
-        log.step(result)
 
-    async def take_backup(out_path: str | None = None):
-        path = await backup(url, args["--dir"], out_path, lock_wait=lock_wait)
-        log.write("backup", path=str(path), bytes=path.stat().st_size)
+class Invocation:
+    """One command against one database: its arguments, where it prints and logs, how it connects."""
+
+    def __init__(self, args: dict, out: Output, log, url):
+        self.args, self.out, self.log, self.url = args, out, log, url
+        self.dir = args["--dir"]
+        self.lock_wait = seconds(args, "--lock-wait")
+        self.lock_timeout = seconds(args, "--lock-timeout")
+        self.statement_timeout = seconds(args, "--statement-timeout") if args["--statement-timeout"] else None
+        self.retries = whole_number(args, "--retries", minimum=0)
+
+    def connect(self, *, read_only: bool = False):
+        from migrator import Migrator
+        return Migrator.connect(self.url, self.dir, lock_wait=self.lock_wait, lock_timeout=self.lock_timeout,
+                                statement_timeout=self.statement_timeout, retries=self.retries,
+                                read_only=read_only, on_progress=self.on_progress)
+
+    def on_progress(self, result) -> None:
+        self.out.progress(_progress_line(result))
+        self.log.step(result)
+
+    async def take_backup(self, out_path: str | None = None):
+        from migrator.backup import backup
+        path = await backup(self.url, self.dir, out_path, lock_wait=self.lock_wait)
+        self.log.write("backup", path=str(path), bytes=path.stat().st_size)
         return path
 
-    if args["backup"]:
-        path = await take_backup(args["--out"])
-        out.progress(f"backed up {url.display} ({path.stat().st_size} bytes)")
-        out.result(str(path))
-        return 0
+    async def where(self, m) -> str:
+        """The database's version after a change, as the closing line prints it."""
+        current = (await m.status()).current
+        return f"{current:04d}" if current is not None else "none"
 
-    if args["restore"]:
-        path = await restore(url, args["<path>"], lock_wait=lock_wait)
-        log.write("restore", path=str(path))
-        async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, read_only=True) as m:
-            current = (await m.status()).current
-        where = f"{current:04d}" if current is not None else "none"
-        out.result(f"restored {url.display} from {path}; database at version {where}")
-        return 0
 
-    async with Migrator.connect(url, args["--dir"], lock_wait=lock_wait, lock_timeout=lock_timeout,
-                                statement_timeout=statement_timeout, retries=retries, read_only=read_only,
-                                on_progress=on_progress) as m:
-        if args["status"]:
-            report = await m.status()
-            if args["--json"]:
-                import json
-                out.result(json.dumps(report.as_json(), indent=2))
-            else:
-                _print_status(out, url.display, report)
+async def backup_command(cli: Invocation) -> int:
+    path = await cli.take_backup(cli.args["--out"])
+    cli.out.progress(f"backed up {cli.url.display} ({path.stat().st_size} bytes)")
+    cli.out.result(str(path))
+    return 0
+
+
+async def restore_command(cli: Invocation) -> int:
+    from migrator.backup import restore
+    path = await restore(cli.url, cli.args["<path>"], lock_wait=cli.lock_wait)
+    cli.log.write("restore", path=str(path))
+    async with cli.connect(read_only=True) as m:
+        cli.out.result(f"restored {cli.url.display} from {path}; database at version {await cli.where(m)}")
+    return 0
+
+
+async def status_command(cli: Invocation) -> int:
+    async with cli.connect(read_only=True) as m:
+        report = await m.status()
+    if cli.args["--json"]:
+        import json
+        cli.out.result(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_status(cli.out, cli.url.display, report)
+    return 0
+
+
+async def verify_command(cli: Invocation) -> int:
+    from migrator import ProblemsFound
+    async with cli.connect(read_only=True) as m:
+        problems = await m.verify(strict=cli.args["--strict"])
+        if problems:
+            raise ProblemsFound(problems, f"verify found {len(problems)} problem(s):")
+        cli.out.result(f"ok: {len(m.project.migrations)} migration(s), no problems")
+    return 0
+
+
+async def up_command(cli: Invocation) -> int:
+    args, out = cli.args, cli.out
+    to = whole_number(args, "--to")
+    async with cli.connect(read_only=args["--dry-run"]) as m:
+        if args["--dry-run"]:
+            todo = await m.plan_up(to)
+            for mig in todo:
+                out.result(f"-- {mig.label} ({mig.up.display_path})")
+                out.result(mig.up.sql.rstrip("\n") + "\n")
+            repeatables = await m.plan_repeatables() if to is None else []
+            for r in repeatables:
+                out.result(f"-- {r.label} ({r.script.display_path}, new or changed)")
+                out.result(r.script.sql.rstrip("\n") + "\n")
+            out.progress(f"dry run: {len(todo)} migration(s) and {len(repeatables)} repeatable(s) would be "
+                         "applied; nothing was changed")
             return 0
-
-        if args["verify"]:
-            problems = await m.verify(strict=args["--strict"])
-            if problems:
-                raise ProblemsFound(problems, f"verify found {len(problems)} problem(s):")
-            out.result(f"ok: {len(m.project.migrations)} migration(s), no problems")
+        if args["--test"]:
+            tested = await m.up_test(to)
+            out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; the database is unchanged")
             return 0
+        if args["--backup"]:
+            pending = await m.plan_up(to)
+            if pending:
+                path = await cli.take_backup()
+                out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
+        done = await m.up(to, single_transaction=args["--single-transaction"])
+        where = await cli.where(m)
+    applied = sum(1 for d in done if d.action == "up")
+    reran = sum(1 for d in done if d.action == "repeatable")
+    also = f" and ran {reran} repeatable(s)" if reran else ""
+    out.result(f"applied {applied} migration(s){also}; database at version {where}" if done
+               else f"nothing to apply; database at version {where}")
+    return 0
 
-        if args["up"]:
-            to = whole_number(args, "--to")
-            if args["--dry-run"]:
-                todo = await m.plan_up(to)
-                for mig in todo:
-                    out.result(f"-- {mig.label} ({mig.up.display_path})")
-                    out.result(mig.up.sql.rstrip("\n") + "\n")
-                repeatables = await m.plan_repeatables() if to is None else []
-                for r in repeatables:
-                    out.result(f"-- {r.label} ({r.script.display_path}, new or changed)")
-                    out.result(r.script.sql.rstrip("\n") + "\n")
-                out.progress(f"dry run: {len(todo)} migration(s) and {len(repeatables)} repeatable(s) would be "
-                             "applied; nothing was changed")
-                return 0
-            if args["--test"]:
-                tested = await m.up_test(to)
-                out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; "
-                           "the database is unchanged")
-                return 0
-            if args["--backup"]:
-                pending = await m.plan_up(to)
-                if pending:
-                    path = await take_backup()
-                    out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
-            done = await m.up(to, single_transaction=args["--single-transaction"])
-            report = await m.status()
-            where = f"{report.current:04d}" if report.current is not None else "none"
-            applied = sum(1 for d in done if d.action == "up")
-            reran = sum(1 for d in done if d.action == "repeatable")
-            also = f" and ran {reran} repeatable(s)" if reran else ""
-            out.result(f"applied {applied} migration(s){also}; database at version {where}" if done
-                       else f"nothing to apply; database at version {where}")
-            return 0
 
-        if args["down"]:
-            count = whole_number(args, "<count>")
-            to = whole_number(args, "--to")
-            if args["--dry-run"]:
-                steps = await m.plan_down(count, to=to, everything=args["--all"])
-                for step in steps:
-                    source = "the copy stored in the journal" if step.source == "journal" else step.source
-                    out.result(f"-- roll back {step.version:04d}_{step.name} (from {source})")
-                    out.result(step.sql.rstrip("\n") + "\n")
-                out.progress(f"dry run: {len(steps)} migration(s) would be rolled back; nothing was changed")
-                return 0
-            done = await m.down(count, to=to, everything=args["--all"])
-            report = await m.status()
-            where = f"{report.current:04d}" if report.current is not None else "none"
-            out.result(f"rolled back {len(done)} migration(s); database at version {where}")
+async def down_command(cli: Invocation) -> int:
+    args, out = cli.args, cli.out
+    count, to = whole_number(args, "<count>"), whole_number(args, "--to")
+    async with cli.connect(read_only=args["--dry-run"]) as m:
+        if args["--dry-run"]:
+            steps = await m.plan_down(count, to=to, everything=args["--all"])
+            for step in steps:
+                source = "the copy stored in the journal" if step.source == "journal" else step.source
+                out.result(f"-- roll back {step.version:04d}_{step.name} (from {source})")
+                out.result(step.sql.rstrip("\n") + "\n")
+            out.progress(f"dry run: {len(steps)} migration(s) would be rolled back; nothing was changed")
             return 0
+        done = await m.down(count, to=to, everything=args["--all"])
+        out.result(f"rolled back {len(done)} migration(s); database at version {await cli.where(m)}")
+    return 0
 
-        if args["redo"]:
-            done = await m.redo()
-            out.result(f"redid {next(d.label for d in done if d.action == 'up')}")
-            return 0
 
-        if args["seed"]:
-            scale = whole_number(args, "--scale", minimum=0)
-            done = await m.seed(args["<name>"], scale=scale)
-            out.result(f"ran {len(done)} seed file(s)")
-            return 0
+async def redo_command(cli: Invocation) -> int:
+    async with cli.connect() as m:
+        done = await m.redo()
+    cli.out.result(f"redid {next(d.label for d in done if d.action == 'up')}")
+    return 0
 
-        if args["reset"]:
-            result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
-                                   scale=whole_number(args, "--scale", minimum=0))
-            for what in result.dropped:
-                out.result(f"dropped {what}")
-            applied = sum(1 for d in result.applied if d.action == "up")
-            out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
-                       f"ran {len(result.seeded)} seed file(s)")
-            return 0
 
-        if args["baseline"]:
-            version = whole_number(args, "<version>")
-            done = await m.baseline(version)
-            out.result(f"recorded {len(done)} migration(s) up to {version:04d} as applied without running them")
-            return 0
+async def seed_command(cli: Invocation) -> int:
+    scale = whole_number(cli.args, "--scale", minimum=0)
+    async with cli.connect() as m:
+        done = await m.seed(cli.args["<name>"], scale=scale)
+    cli.out.result(f"ran {len(done)} seed file(s)")
+    return 0
 
-        if args["repair"]:
-            changes = await m.repair()
-            for change in changes:
-                out.result(change)
-                log.write("repaired", message=change)
-            if not changes:
-                out.result("nothing to repair")
-            return 0
-    raise AssertionError("unhandled command")
+
+async def reset_command(cli: Invocation) -> int:
+    from migrator.engine import check_reset_allowed
+    args, out = cli.args, cli.out
+    check_reset_allowed(cli.url, force=args["--force"])  # before connecting to anything
+    async with cli.connect() as m:
+        result = await m.reset(seed=not args["--no-seed"], force=args["--force"],
+                               scale=whole_number(args, "--scale", minimum=0))
+    for what in result.dropped:
+        out.result(f"dropped {what}")
+    applied = sum(1 for d in result.applied if d.action == "up")
+    out.result(f"reset: dropped {len(result.dropped)} object(s), applied {applied} migration(s), "
+               f"ran {len(result.seeded)} seed file(s)")
+    return 0
+
+
+async def baseline_command(cli: Invocation) -> int:
+    version = whole_number(cli.args, "<version>")
+    async with cli.connect() as m:
+        done = await m.baseline(version)
+    cli.out.result(f"recorded {len(done)} migration(s) up to {version:04d} as applied without running them")
+    return 0
+
+
+async def repair_command(cli: Invocation) -> int:
+    async with cli.connect() as m:
+        changes = await m.repair()
+    for change in changes:
+        cli.out.result(change)
+        cli.log.write("repaired", message=change)
+    if not changes:
+        cli.out.result("nothing to repair")
+    return 0
+
+
+DATABASE_COMMANDS = {
+    "backup": backup_command, "restore": restore_command, "status": status_command, "verify": verify_command,
+    "up": up_command, "down": down_command, "redo": redo_command, "seed": seed_command, "reset": reset_command,
+    "baseline": baseline_command, "repair": repair_command,
+}
 
 
 def studio(args: dict, out: Output, log) -> int:
