@@ -1,5 +1,5 @@
 """The benchmark itself is not a test (no timings are asserted anywhere); this only checks that
-`python bench/run.py --smoke` still runs end to end, so the bench does not rot."""
+`python bench/run.py --smoke` and `bench/pieces.py` still run end to end, so the bench does not rot."""
 from __future__ import annotations
 
 import subprocess
@@ -15,3 +15,12 @@ def test_bench_smoke_run_prints_the_table(pg_admin_url):
     assert "| backend" in done.stdout
     for backend in ("SQLite", "PostgreSQL/asyncpg", "PostgreSQL/psycopg"):
         assert f"| {backend}" in done.stdout
+
+
+def test_bench_pieces_runs_on_both_backends(pg_admin_url):
+    for backend in ("sqlite", "postgres"):
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / "pieces.py"), "--n=3", "--runs=1",
+                               f"--backend={backend}", "--pg-url", pg_admin_url],
+                              cwd=ROOT, env=runner_env(), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "runner (all of it)" in done.stdout and "x the floor" in done.stdout
