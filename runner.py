@@ -330,12 +330,12 @@ async def up_command(cli: Invocation) -> int:
             tested = await m.up_test(to)
             out.result(f"test passed: {len(tested)} migration(s) applied and rolled back; the database is unchanged")
             return 0
-        if args["--backup"]:
-            pending = await m.plan_up(to)
-            if pending:
-                path = await cli.take_backup()
-                out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
-        done = await m.up(to, single_transaction=args["--single-transaction"])
+        async def backup_first(pending) -> None:  # under the run lock: no other runner changes it meanwhile
+            path = await cli.take_backup()
+            out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
+
+        done = await m.up(to, single_transaction=args["--single-transaction"],
+                          before=backup_first if args["--backup"] else None)
         where = await cli.where(m)
     applied = sum(1 for d in done if d.action == "up")
     reran = sum(1 for d in done if d.action == "repeatable")

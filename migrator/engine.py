@@ -185,14 +185,23 @@ class Migrator:
 
     # -- changing the database -------------------------------------------------------------------
 
-    async def up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
-        async with self._run_lock():
-            return await self._up(to, single_transaction=single_transaction)
+    async def up(self, to: int | None = None, *, single_transaction: bool = False,
+                 before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
+        """Apply the pending migrations (up to `to`), then the new or changed repeatables.
 
-    async def _up(self, to: int | None = None, *, single_transaction: bool = False) -> list[StepResult]:
+        `before(pending)` runs under the run lock once the pending migrations are known, and
+        only when there are some: a backup taken there is of the database as this run found it.
+        """
+        async with self._run_lock():
+            return await self._up(to, single_transaction=single_transaction, before=before)
+
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False,
+                  before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
         await self._ensure_journal()
         todo = await self.plan_up(to)
         _read_rollbacks(todo)
+        if todo and before is not None:
+            await before(todo)
         if single_transaction:
             done = await self._apply_all_at_once(todo)
         else:

@@ -55,3 +55,24 @@ def test_blocking_wrapper_gives_the_same_results_as_the_cli(project, backend):
 async def test_blocking_wrapper_refuses_inside_an_event_loop(project, sqlite_backend):
     with pytest.raises(RuntimeError, match="running event loop"):
         sync.status(sqlite_backend.url, project.root)
+
+
+async def test_up_before_runs_under_the_run_lock_and_only_when_something_is_pending(project, backend):
+    """What `up --backup` relies on: its backup shows the database as this run found it."""
+    from migrator import LockTimeout
+
+    project.migration("0001_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    calls = []
+
+    async def before(pending) -> None:
+        calls.append([mig.label for mig in pending])
+        assert "a" not in backend.tables()  # nothing applied yet
+        async with Migrator.connect(backend.url, project.root, lock_wait=0.2) as other:
+            with pytest.raises(LockTimeout):
+                await other.up()  # another runner cannot get in between
+
+    async with Migrator.connect(backend.url, project.root) as m:
+        assert [r.label for r in await m.up(before=before)] == ["0001_a"]
+        assert await m.up(before=before) == []
+    assert calls == [["0001_a"]]
+    assert "a" in backend.tables()
