@@ -230,6 +230,11 @@ def markdown(results, table_text: str, verdicts: list[str], info: dict, args, ar
     ]
     if results.skipped:
         lines += ["", "## Skipped", "", *[f"- {s}" for s in results.skipped]]
+    fleet = Path(__file__).with_name("RESULTS-fleet.md")
+    if fleet.exists():
+        lines += ["", "## Fleet", "", "`runner.py fleet up` over 1,000 SQLite files and 100 PostgreSQL databases is "
+                  "measured by `python bench/fleet.py`; its latest figures are in "
+                  "[RESULTS-fleet.md](RESULTS-fleet.md)."]
     notes = Path(__file__).with_name("NOTES.md")
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
