@@ -146,6 +146,9 @@ def parse_command_line(argv: list[str]) -> Arguments:
     usage line does not name, and that is not one of every command's, is refused here
     (`status --backup` would otherwise be silently ignored).
     """
+    if argv in (["-h"], ["--help"]):  # what docopt prints, without parsing the whole usage first
+        print(__doc__.strip("\n"))
+        sys.exit()
     usage, options = __doc__.split("\nOptions:", 1)
     lines = usage.split("Usage:\n", 1)[1].splitlines()
     if not {"-h", "--help", "--version"} & set(argv):

@@ -61,3 +61,15 @@ def test_an_option_of_another_command_is_refused(argv, option, capsys):
 ], ids=" ".join)
 def test_every_command_takes_the_common_options_and_its_own(argv):
     runner.parse_command_line(argv)
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_prints_the_whole_usage_as_docopt_does(flag, capsys):
+    with pytest.raises(SystemExit) as done:
+        runner.main([flag])
+    assert done.value.code is None  # exit status 0
+    fast = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        docopt(runner.__doc__, argv=[flag])
+    assert fast == capsys.readouterr().out
+    assert fast.startswith("SQL migration runner") and "Exit status:" in fast
