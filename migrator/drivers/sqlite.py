@@ -152,7 +152,7 @@ class SqliteDriver:
                     raise StatementError(_describe_violations(violations))
             run("COMMIT", {})
             if step.check:
-                self._foreign_keys.committed(conn)
+                self._foreign_keys.committed()
             return duration_ms
         except BaseException:
             if conn.in_transaction:

@@ -35,7 +35,8 @@ class ForeignKeyCheck:
 
     def __init__(self):
         self._known: tuple[int, bool] | None = None  # (schema_version, the schema has a foreign key)
-        self._had_foreign_keys = self._has_foreign_keys = True
+        self._after_step: tuple[int, bool] | None = None  # the same, once the step's transaction commits
+        self._had_foreign_keys = True
         self._written: set[str] = set()
 
     def start(self, conn: sqlite3.Connection) -> None:
@@ -64,8 +65,10 @@ class ForeignKeyCheck:
 
     def violations(self, conn: sqlite3.Connection, script: str) -> list[dict]:
         """The step's foreign-key violations, before COMMIT."""
-        self._has_foreign_keys = self._had_foreign_keys or "references" in script.lower()
-        if not self._has_foreign_keys or not self._written:
+        has_foreign_keys = self._had_foreign_keys or "references" in script.lower()
+        # read inside the transaction: COMMIT does not change it, and no other lock is needed
+        self._after_step = (conn.execute("PRAGMA schema_version").fetchone()[0], has_foreign_keys)
+        if not has_foreign_keys or not self._written:
             return []
         tables = {row[0].lower(): row[0] for row in
                   conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -79,6 +82,6 @@ class ForeignKeyCheck:
                       for row in conn.execute(f"PRAGMA foreign_key_check({quoted})")]
         return found
 
-    def committed(self, conn: sqlite3.Connection) -> None:
-        """The step committed: remember whether the schema at this version has a foreign key."""
-        self._known = (conn.execute("PRAGMA schema_version").fetchone()[0], self._has_foreign_keys)
+    def committed(self) -> None:
+        """The step committed: remember whether the schema at its version has a foreign key."""
+        self._known = self._after_step
