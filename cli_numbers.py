@@ -31,3 +31,10 @@ def seconds(args: dict, key: str) -> float:
     if value < 0:
         raise _refuse(f"{key} must be a number of seconds, not {args[key]!r}")
     return value
+
+
+def connect_options(args: dict) -> dict:
+    """The options every database command passes to `Migrator.connect`, parsed once, the same way."""
+    return dict(lock_wait=seconds(args, "--lock-wait"), lock_timeout=seconds(args, "--lock-timeout"),
+                statement_timeout=seconds(args, "--statement-timeout") if args.get("--statement-timeout") else None,
+                retries=whole_number(args, "--retries", minimum=0))

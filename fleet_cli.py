@@ -15,7 +15,7 @@ import textwrap
 import time
 from typing import Callable
 
-from cli_numbers import seconds, whole_number
+from cli_numbers import connect_options, whole_number
 from migrator.errors import ConfigError, ProblemsFound
 from migrator.fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
 from migrator.url import redact
@@ -40,10 +40,6 @@ async def run(args: dict, out, log=None) -> int:
     command = command_from(args)
     parallel = whole_number(args, "--parallel", minimum=1)
     canary = whole_number(args, "--canary", minimum=0)
-    connect_options = dict(
-        lock_wait=seconds(args, "--lock-wait"), lock_timeout=seconds(args, "--lock-timeout"),
-        statement_timeout=seconds(args, "--statement-timeout") if args.get("--statement-timeout") else None,
-        retries=whole_number(args, "--retries", minimum=0))
     targets = read_targets(args["--targets"])
     check_project(args["--dir"], targets, command)
 
@@ -73,7 +69,7 @@ async def run(args: dict, out, log=None) -> int:
                                       canary=canary, continue_on_error=args["--continue-on-error"],
                                       stop=stop, on_start=progress.started, on_step=progress.step,
                                       on_finish=finished,
-                                      **connect_options)
+                                      **connect_options(args))
         finally:
             progress.close()
     elapsed = time.perf_counter() - start

@@ -95,7 +95,7 @@ import sys
 
 from docopt import DocoptExit, docopt
 
-from cli_numbers import seconds, whole_number
+from cli_numbers import connect_options, seconds, whole_number
 
 # Everything else is imported where it is needed, so `--help` and `status` start fast.
 
@@ -142,9 +142,10 @@ def parse_command_line(argv: list[str]) -> Arguments:
     here, a third of what `status` takes, against ~8 ms for one command's lines. A command line
     no command's lines take is parsed on the whole usage, so its error reads as it always did.
 
-    docopt's `[options]` lets any option through on any command; an option that the command's
-    usage line does not name, and that is not one of every command's, is refused here
-    (`status --backup` would otherwise be silently ignored).
+    On one command's lines docopt's `[options]` takes every option those lines do not name, even
+    another command's (`status --backup`, `up --parallel=4`), which would then be silently ignored;
+    an option the command's usage lines do not name, and that is not one of every command's, is
+    refused here.
     """
     if argv in (["-h"], ["--help"]):  # what docopt prints, without parsing the whole usage first
         print(__doc__.strip("\n"))
@@ -249,16 +250,13 @@ class Invocation:
     def __init__(self, args: dict, out: Output, log, url):
         self.args, self.out, self.log, self.url = args, out, log, url
         self.dir = args["--dir"]
-        self.lock_wait = seconds(args, "--lock-wait")
-        self.lock_timeout = seconds(args, "--lock-timeout")
-        self.statement_timeout = seconds(args, "--statement-timeout") if args["--statement-timeout"] else None
-        self.retries = whole_number(args, "--retries", minimum=0)
+        self.options = connect_options(args)
+        self.lock_wait = self.options["lock_wait"]
 
     def connect(self, *, read_only: bool = False):
         from migrator import Migrator
-        return Migrator.connect(self.url, self.dir, lock_wait=self.lock_wait, lock_timeout=self.lock_timeout,
-                                statement_timeout=self.statement_timeout, retries=self.retries,
-                                read_only=read_only, on_progress=self.on_progress)
+        return Migrator.connect(self.url, self.dir, read_only=read_only, on_progress=self.on_progress,
+                                **self.options)
 
     def on_progress(self, result) -> None:
         self.out.progress(_progress_line(result))
@@ -272,7 +270,7 @@ class Invocation:
 
     async def where(self, m) -> str:
         """The database's version after a change, as the closing line prints it."""
-        current = (await m.status()).current
+        current = await m.current_version()
         return f"{current:04d}" if current is not None else "none"
 
 
@@ -440,10 +438,9 @@ def studio(args: dict, out: Output, log) -> int:
     port, host, token = whole_number(args, "--port"), args["--host"], args["--token"]
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
-    timeouts = dict(lock_wait=seconds(args, "--lock-wait"),
-                    lock_timeout=seconds(args, "--lock-timeout"),
-                    statement_timeout=seconds(args, "--statement-timeout")
-                    if args["--statement-timeout"] else 10.0)
+    timeouts = connect_options(args)
+    del timeouts["retries"]  # the studio never changes anything
+    timeouts["statement_timeout"] = timeouts["statement_timeout"] or 10.0  # no page waits forever
 
     async def check() -> None:  # a bad URL or an unreachable server is an error now, not on the first page
         async with Migrator.connect(url, args["--dir"], read_only=True, **timeouts) as m:

@@ -150,6 +150,10 @@ class Migrator:
     async def applied(self) -> list[Applied]:
         return await self.journal.applied()
 
+    async def current_version(self) -> int | None:
+        """The newest applied version; None when nothing is. Read-only."""
+        return plan.current_version(await self.applied())
+
     async def status(self) -> StatusReport:
         """Every known version with its state. Read-only."""
         applied = await self.applied()

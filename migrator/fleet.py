@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Awaitable, Callable, Iterable, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import plan
 from .engine import Migrator, StatusReport
 from .errors import ConfigError, LockTimeout, MigratorError, ProblemsFound, Stopped
 from .files import discover
 from .model import FILE_PROBLEMS, Problem, StepResult
-from .url import DatabaseURL, parse
+from .url import LOCAL_HOSTS, DatabaseURL, parse
 
 # -- the targets file ------------------------------------------------------------------------------
 
@@ -105,9 +104,6 @@ def _parse_url(url: str, where: str, base_dir: Path) -> DatabaseURL:
     return parsed
 
 
-_LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
-
-
 def _identity(url: DatabaseURL) -> tuple:
     """What makes two URLs the same database, whatever the driver or spelling."""
     if url.dialect == "sqlite":
@@ -115,7 +111,7 @@ def _identity(url: DatabaseURL) -> tuple:
     parts = urlsplit(url.target)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     host = (query.get("host") or parts.hostname or "").lower()
-    host = "localhost" if host in _LOCAL_HOSTS or host.startswith("/") else host
+    host = "localhost" if host in LOCAL_HOSTS or host.startswith("/") else host
     port = query.get("port") or (str(parts.port) if parts.port else "5432")
     user = query.get("user") or (unquote(parts.username) if parts.username else None) or _os_user()
     database = query.get("dbname") or unquote(parts.path.lstrip("/")) or user  # libpq's defaults
@@ -317,7 +313,7 @@ async def _run_target(result: TargetResult, command: FleetCommand, *, project_di
 
 async def _current(m: Migrator) -> int | None:
     try:
-        return plan.current_version(await m.applied())
+        return await m.current_version()
     except Exception:  # the connection may be gone after a failure; the version is then unknown
         return None
 

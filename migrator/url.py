@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from .errors import ConfigError
 
 DEFAULT_URL = "file:./dev.db"
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})  # and any socket directory
 
 _PG_SCHEMES = {
     "postgresql": "asyncpg",
@@ -37,7 +38,7 @@ class DatabaseURL:
         if self.dialect == "sqlite":
             return True
         host = urlsplit(self.target).hostname or ""
-        return host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+        return host in LOCAL_HOSTS or host.startswith("/")
 
 
 def parse(url: str) -> DatabaseURL:
