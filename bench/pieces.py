@@ -4,7 +4,8 @@ The runner's step is the floor's work (BEGIN, the file, COMMIT) plus bookkeeping
 lock and the journal re-read, the savepoint, the journal row and the event, asynchronous commit
 (PostgreSQL) or the foreign-key check (SQLite). This adds one piece at a time to the floor and
 times N migrations of bench/workload.py for each variant, in alternating order, fresh database
-each time, so NOTES.md can say which piece costs what rather than guess.
+each time, so NOTES.md can say which piece costs what rather than guess. The statements are the
+runner's own (journal/<dialect>.sql), and the databases come and go as in bench/run.py.
 
 Usage:
   pieces.py [--n=<count>] [--runs=<k>] [--backend=<name>] [--pg-url=<url>]
@@ -20,7 +21,6 @@ Options:
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import statistics
 import sys
@@ -32,43 +32,53 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import workload  # noqa: E402
+from migrator.drivers.postgres import inline  # noqa: E402
+from migrator.journal import queries  # noqa: E402
+from migrator.split import split_sqlite  # noqa: E402
+from run import DEFAULT_PG, Databases  # noqa: E402
 
-JOURNAL = Path(__file__).resolve().parent.parent / "journal"
-CHECKSUM = "c" * 64
-ROLLBACK = "DROP INDEX t_label;\nDROP TABLE t;\n"
+# The runner's own journal statements (journal/<dialect>.sql), with the values of migration i.
 
 
-def journal_ddl(dialect: str) -> str:
-    text = (JOURNAL / f"{dialect}.sql").read_text(encoding="utf-8")
-    return text.split("-- name: create", 1)[1].split("-- name:", 1)[0]
+def journal_values(i: int) -> dict:
+    checksum = "c" * 64
+    return dict(version=i, name=f"create_t{i}", checksum=checksum, rollback_checksum=checksum,
+                rollback_sql=workload.down_sql(i), actor="me@host", duration_ms=3, runner_version="0.1.0",
+                failed=False, action="up", success=True, message=f"sql/{workload.stem(i)}.sql")
+
+
+def journal_writes(dialect: str, i: int) -> list[tuple[str, dict]]:
+    q, values = queries(dialect), journal_values(i)
+    return [(sql, values) for sql in q["record"] + q["event"]]
 
 
 # -- PostgreSQL: three messages per migration, as the runner sends them ------------------------------
 
-PG_LOCK = ("SET LOCAL lock_timeout = '30000ms'; SELECT pg_advisory_xact_lock(hashtextextended("
-           "current_database() || '.' || current_schema() || '.schema_journal', 0)); SET LOCAL lock_timeout = '0'")
+def pg_first(i: int, *, lock: bool = False, asynchronous: bool = False) -> str:
+    q = queries("postgres")
+    parts = ["BEGIN"]
+    if lock:  # the transaction lock between the two lock_timeouts, and the journal re-read
+        parts += ["SET LOCAL lock_timeout = '30000ms'", q["xact_lock"][0], "SET LOCAL lock_timeout = '0'",
+                  inline(q["up_done"][0], {"version": i})]
+    if asynchronous:
+        parts.insert(1, "SET LOCAL synchronous_commit = off")
+    return ";\n".join(parts)
 
 
-def pg_journal(i: int) -> str:
-    return (f"INSERT INTO schema_journal (version, name, checksum, rollback_checksum, rollback_sql, applied_by, "
-            f"duration_ms, runner_version, failed) VALUES ({i}, 'create_t{i}', '{CHECKSUM}', '{CHECKSUM}', "
-            f"E'{ROLLBACK}', 'me@host', 3, '0.1.0', false); "
-            f"INSERT INTO schema_journal_events (action, version, name, checksum, duration_ms, success, actor, "
-            f"runner_version, message) VALUES ('up', {i}, 'create_t{i}', '{CHECKSUM}', 3, true, 'me@host', "
-            f"'0.1.0', 'sql/x.sql')")
+def pg_last(i: int, *, journal: bool = False) -> str:
+    writes = [inline(sql, values) for sql, values in journal_writes("postgres", i)] if journal else []
+    return ";\n".join([*writes, "COMMIT"])
 
 
+SAVEPOINT = "SAVEPOINT runner_script;\n"
 PG_VARIANTS = {  # name: (first message, before the file, last message)
-    "floor": (lambda i: "BEGIN", "", lambda i: "COMMIT"),
-    "+ asynchronous commit": (lambda i: "BEGIN; SET LOCAL synchronous_commit = off", "", lambda i: "COMMIT"),
-    "+ savepoint": (lambda i: "BEGIN", "SAVEPOINT runner_script;\n", lambda i: "COMMIT"),
-    "+ lock and re-read": (lambda i: f"BEGIN; {PG_LOCK}; SELECT 1 FROM schema_journal WHERE version = {i}", "",
-                           lambda i: "COMMIT"),
-    "+ journal row and event": (lambda i: "BEGIN", "", lambda i: pg_journal(i) + "; COMMIT"),
-    "runner (all of it)": (
-        lambda i: f"BEGIN; {PG_LOCK}; SET LOCAL synchronous_commit = off; "
-                  f"SELECT 1 FROM schema_journal WHERE version = {i}",
-        "SAVEPOINT runner_script;\n", lambda i: pg_journal(i) + "; COMMIT"),
+    "floor": (lambda i: pg_first(i), "", lambda i: pg_last(i)),
+    "+ asynchronous commit": (lambda i: pg_first(i, asynchronous=True), "", lambda i: pg_last(i)),
+    "+ savepoint": (lambda i: pg_first(i), SAVEPOINT, lambda i: pg_last(i)),
+    "+ lock and re-read": (lambda i: pg_first(i, lock=True), "", lambda i: pg_last(i)),
+    "+ journal row and event": (lambda i: pg_first(i), "", lambda i: pg_last(i, journal=True)),
+    "runner (all of it)": (lambda i: pg_first(i, lock=True, asynchronous=True), SAVEPOINT,
+                           lambda i: pg_last(i, journal=True)),
 }
 
 
@@ -76,7 +86,7 @@ async def pg_variant(dsn: str, name: str, ups: list[str]) -> float:
     import asyncpg
     first, before, last = PG_VARIANTS[name]
     conn = await asyncpg.connect(dsn)
-    await conn.execute(journal_ddl("postgres"))
+    await conn.execute(";\n".join(queries("postgres")["create"]))
     start = time.perf_counter()
     for i, sql in enumerate(ups, 1):
         await conn.execute(first(i))
@@ -96,11 +106,12 @@ SQLITE_VARIANTS = ("floor", "+ one statement at a time", "+ lock and re-read", "
 
 
 def sqlite_variant(path: str, name: str, ups: list[str]) -> float:
-    from migrator.split import split_sqlite
     every = name.startswith("runner")
+    q = queries("sqlite")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = OFF")
-    conn.executescript(journal_ddl("sqlite"))
+    for sql in q["create"]:
+        conn.execute(sql)
     start = time.perf_counter()
     for i, sql in enumerate(ups, 1):
         if name == "floor":
@@ -108,18 +119,12 @@ def sqlite_variant(path: str, name: str, ups: list[str]) -> float:
             continue
         conn.execute("BEGIN IMMEDIATE")
         if every or name == "+ lock and re-read":
-            conn.execute("SELECT 1 FROM schema_journal WHERE version = ?", (i,)).fetchone()
+            conn.execute(q["up_done"][0], {"version": i}).fetchone()
         for statement in split_sqlite(sql):
             conn.execute(statement.sql)
         if every or name == "+ journal row and event":
-            conn.execute("INSERT INTO schema_journal (version, name, checksum, rollback_checksum, rollback_sql, "
-                         "applied_at, applied_by, duration_ms, runner_version, failed) "
-                         "VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00Z', 'me@host', 3, '0.1.0', 0)",
-                         (i, f"create_t{i}", CHECKSUM, CHECKSUM, ROLLBACK))
-            conn.execute("INSERT INTO schema_journal_events (occurred_at, action, version, name, checksum, "
-                         "duration_ms, success, actor, runner_version, message) "
-                         "VALUES ('2026-01-01T00:00:00Z', 'up', ?, ?, ?, 3, 1, 'me@host', '0.1.0', 'sql/x.sql')",
-                         (i, f"create_t{i}", CHECKSUM))
+            for statement, values in journal_writes("sqlite", i):
+                conn.execute(statement, values)
         if every or name == "+ foreign_key_check":
             conn.execute("PRAGMA foreign_key_check").fetchall()
         conn.execute("COMMIT")
@@ -129,6 +134,8 @@ def sqlite_variant(path: str, name: str, ups: list[str]) -> float:
 
 
 async def main() -> int:
+    import os
+
     from docopt import docopt
 
     opts = docopt(__doc__)
@@ -139,27 +146,13 @@ async def main() -> int:
     names = list(PG_VARIANTS) if backend == "postgres" else list(SQLITE_VARIANTS)
     times: dict[str, list[float]] = {name: [] for name in names}
     admin = (opts["--pg-url"] or os.environ.get("BENCH_PG_URL") or os.environ.get("TEST_DATABASE_URL")
-             or "postgresql://postgres@127.0.0.1:5432/postgres")
-    folder = Path(tempfile.mkdtemp(prefix="runner-pieces-"))
+             or DEFAULT_PG)
+    dbs = Databases(admin, Path(tempfile.mkdtemp(prefix="runner-pieces-")))
     for run in range(runs):
         for name in names if run % 2 == 0 else names[::-1]:
-            if backend == "sqlite":
-                path = folder / "pieces.db"
-                times[name].append(sqlite_variant(str(path), name, ups))
-                for leftover in folder.glob("pieces.db*"):
-                    leftover.unlink()
-                continue
-            import psycopg
-            database = f"bench_pieces_{os.getpid()}"
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {database}")
-            try:
-                from urllib.parse import urlsplit, urlunsplit
-                dsn = urlunsplit(urlsplit(admin)._replace(path=f"/{database}"))
-                times[name].append(await pg_variant(dsn, name, ups))
-            finally:
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            async with dbs.fresh("sqlite" if backend == "sqlite" else "asyncpg") as db:
+                times[name].append(sqlite_variant(db.path, name, ups) if backend == "sqlite"
+                                   else await pg_variant(db.dsn, name, ups))
     floor = statistics.median(times["floor"])
     print(f"{backend}, N = {n}, median of {runs} runs (min-max), alternating order")
     for name, values in times.items():
