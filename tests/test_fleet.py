@@ -237,16 +237,33 @@ SLOW = [(f"000{i}_slow_{i}", f"CREATE TABLE a{i} (id int);\nSELECT pg_sleep(0.3)
          f"DROP TABLE b{i};\nDROP TABLE a{i};") for i in range(1, 5)]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_mid_run_leaves_every_target_before_or_after_each_migration(project, pg_databases, signum):
+def start_slow_fleet(project, pg_databases, targets: int, parallel: int):
+    """`fleet up` of the SLOW migrations on fresh databases, running in the background."""
     for stem, up, down in SLOW:
         project.migration(stem, up, down)
-    tenants = pg_tenants(pg_databases(6))
+    tenants = pg_tenants(pg_databases(targets))
     write_targets(project, tenants)
+    run = subprocess.Popen([sys.executable, str(RUNNER), "fleet", "up", "--targets=targets.txt",
+                            f"--parallel={parallel}"], cwd=project.root, env=runner_env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return run, tenants
 
-    run = subprocess.Popen([sys.executable, str(RUNNER), "fleet", "up", "--targets=targets.txt", "--parallel=3"],
-                           cwd=project.root, env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+
+def assert_each_migration_whole(tenants) -> dict[str, list[int]]:
+    """Each SLOW migration entirely there, with its journal row, or not at all; the versions applied."""
+    applied_by = {}
+    for name, b in tenants.items():
+        applied, tables = versions(b), b.tables()
+        assert applied == list(range(1, len(applied) + 1)), name
+        for i in range(1, len(SLOW) + 1):
+            assert (f"a{i}" in tables) == (f"b{i}" in tables) == (i in applied), (name, i, tables)
+        applied_by[name] = applied
+    return applied_by
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_run_leaves_every_target_before_or_after_each_migration(project, pg_databases, signum):
+    run, tenants = start_slow_fleet(project, pg_databases, targets=6, parallel=3)
     wait_until(lambda: any(versions(b) for b in tenants.values()), what="a first migration committed")
     run.send_signal(signum)
     out, err = run.communicate(timeout=60)
@@ -257,22 +274,11 @@ def test_a_signal_mid_run_leaves_every_target_before_or_after_each_migration(pro
     results = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:-1]}
     assert set(results) == set(tenants)
     assert "stopped" in results.values() and "skipped" in results.values()
-    for name, b in tenants.items():
-        applied, tables = versions(b), b.tables()
-        assert applied == list(range(1, len(applied) + 1)), name
-        for i in range(1, 5):  # each migration entirely there, with its journal row, or not at all
-            assert (f"a{i}" in tables) == (f"b{i}" in tables) == (i in applied), (name, i, tables)
+    assert_each_migration_whole(tenants)
 
 
 def test_a_second_signal_stops_at_once_and_still_leaves_no_migration_half_applied(project, pg_databases):
-    for stem, up, down in SLOW:
-        project.migration(stem, up, down)
-    tenants = pg_tenants(pg_databases(4))
-    write_targets(project, tenants)
-
-    run = subprocess.Popen([sys.executable, str(RUNNER), "fleet", "up", "--targets=targets.txt", "--parallel=2"],
-                           cwd=project.root, env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
+    run, tenants = start_slow_fleet(project, pg_databases, targets=4, parallel=2)
     said: list[str] = []
     threading.Thread(target=lambda: said.extend(run.stderr), daemon=True).start()
     wait_until(lambda: any(versions(b) for b in tenants.values()), what="a first migration committed")
@@ -282,12 +288,8 @@ def test_a_second_signal_stops_at_once_and_still_leaves_no_migration_half_applie
     run.wait(timeout=60)
 
     assert run.returncode == -signal.SIGTERM  # killed by the second one, without waiting
-    for name, b in tenants.items():
-        applied, tables = versions(b), b.tables()
-        assert applied == list(range(1, len(applied) + 1)), name
-        assert len(applied) < 4, name
-        for i in range(1, 5):
-            assert (f"a{i}" in tables) == (f"b{i}" in tables) == (i in applied), (name, i, tables)
+    for name, applied in assert_each_migration_whole(tenants).items():
+        assert len(applied) < len(SLOW), name
 
 
 def test_a_bad_targets_line_is_a_configuration_error_and_touches_nothing(lending, tmp_path):
