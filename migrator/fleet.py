@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .engine import Migrator, StatusReport
 from .errors import ConfigError, LockTimeout, MigratorError, ProblemsFound, Stopped
-from .files import discover
+from .files import discover, require_project
 from .model import FILE_PROBLEMS, Problem, StepResult
 from .url import LOCAL_HOSTS, DatabaseURL, parse
 
@@ -201,7 +201,9 @@ class TargetResult:
 
 
 def check_project(project_dir: str | Path, targets: Iterable[Target], command: FleetCommand) -> None:
-    """Refuse before touching any database when the files themselves are broken (as a single run does)."""
+    """Refuse before touching any database when the project is missing or its files are broken (as a
+    single run does)."""
+    require_project(Path(project_dir))
     if command.read_only:
         return
     for dialect in sorted({t.url.dialect for t in targets}):

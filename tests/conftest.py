@@ -207,6 +207,27 @@ def backend(request, tmp_path) -> Backend:
     return Backend(request.param, plain.replace("postgresql://", f"{scheme}://", 1), plain_url=plain)
 
 
+@pytest.fixture(scope="session")
+def pgbouncer(pg_admin_url):
+    """A PgBouncer in transaction pooling mode in front of the test server (tests/pgbouncer.py)."""
+    from pgbouncer import PgBouncer, find_pgbouncer
+
+    if find_pgbouncer() is None:
+        pytest.fail("PgBouncer is needed for these tests: install it (Debian: apt-get install pgbouncer); "
+                    ".ci/run does so when it is missing")
+    bouncer = PgBouncer(pg_admin_url)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture(params=["asyncpg", "psycopg"])
+def pooled_backend(request, pg_database, pgbouncer) -> Backend:
+    """A fresh PostgreSQL database reached through PgBouncer (transaction mode); `plain_url` is direct."""
+    name = pg_database.rsplit("/", 1)[1].split("?")[0]
+    scheme = "postgresql" if request.param == "asyncpg" else "postgresql+psycopg"
+    return Backend(request.param, pgbouncer.url(name, scheme), plain_url=pg_database)
+
+
 @pytest.fixture
 def sqlite_backend(tmp_path) -> Backend:
     path = tmp_path / "test.db"
@@ -253,12 +274,12 @@ def runner_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, backend: Backend | None = None, project: Project | None = None,
-            env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `python runner.py ARGS` the way a user would, in the project directory."""
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python runner.py ARGS` the way a user would, in the project directory (or `cwd`)."""
     command = [sys.executable, str(RUNNER), *args]
     if backend is not None:
         command += ["--url", backend.url]
-    return subprocess.run(command, cwd=project.root if project else None, env=env or runner_env(),
+    return subprocess.run(command, cwd=cwd or (project.root if project else None), env=env or runner_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
