@@ -15,9 +15,9 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
-from .errors import ConfigError, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
+from .errors import ConfigError, Refused, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
 from .files import discover, read_rollbacks
-from .journal import Journal
+from .journal import FORMAT, Journal
 from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, ProblemKind, Project, Repeatable, \
     RepeatableStatus, Seed, Rollback, StepResult, directives
 from .reset import check_reset_allowed, drop_everything
@@ -129,10 +129,14 @@ class Migrator:
     async def events(self, limit: int = 1000) -> list[dict]:
         return await self.journal.events(limit)
 
-    async def plan_up(self, to: int | None = None) -> list[Migration]:
-        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only."""
+    async def plan_up(self, to: int | None = None, *, allow_out_of_order: bool = False) -> list[Migration]:
+        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only.
+
+        allow_out_of_order: a pending version older than the newest applied one (branches merged)
+        is applied too, instead of refused.
+        """
         applied = await self.applied()
-        self._refuse_if_blocked(applied)
+        self._refuse_if_blocked(applied, allow_out_of_order=allow_out_of_order)
         return plan.plan_up(self.project.migrations, applied, to)
 
     async def plan_repeatables(self) -> list[Repeatable]:
@@ -149,28 +153,35 @@ class Migrator:
 
     # -- changing the database -------------------------------------------------------------------
 
-    async def up(self, to: int | None = None, *, single_transaction: bool = False,
+    async def up(self, to: int | None = None, *, single_transaction: bool = False, allow_out_of_order: bool = False,
                  before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
         """Apply the pending migrations (up to `to`), then the new or changed repeatables.
 
-        `before(pending)` runs once the pending migrations are known, and only when there are
-        some: a backup taken there is of the database as this run found it.
+        allow_out_of_order: also apply a pending version older than the newest applied one; it is
+        recorded as applied out of order. `before(pending)` runs once the pending migrations are
+        known, and only when there are some: a backup taken there is of the database as this run
+        found it.
         """
         async with self._writing():
-            return await self._up(to, single_transaction=single_transaction, before=before)
+            return await self._up(to, single_transaction=single_transaction, before=before,
+                                  allow_out_of_order=allow_out_of_order)
 
-    async def _up(self, to: int | None = None, *, single_transaction: bool = False,
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False, allow_out_of_order: bool = False,
                   before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
         await self._ensure_journal()
-        todo = await self.plan_up(to)
+        applied = await self.applied()
+        self._refuse_if_blocked(applied, allow_out_of_order=allow_out_of_order)
+        todo = plan.plan_up(self.project.migrations, applied, to)
+        newest = plan.current_version(applied)
         read_rollbacks(todo)
         if todo and before is not None:
             await self.db.flush()  # hold no transaction open while the caller's code runs
             await before(todo)
+        older = {m.version for m in todo if newest is not None and m.version < newest}
         if single_transaction:
-            done = await self.steps.all_at_once(todo)
+            done = await self.steps.all_at_once(todo, out_of_order=older)
         else:
-            done = await self._each(todo, self.steps.migration)
+            done = await self._each(todo, lambda m: self.steps.migration(m, out_of_order=m.version in older))
         if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
             try:
                 done += await self._each(await self.plan_repeatables(), self.steps.repeatable)
@@ -248,8 +259,8 @@ class Migrator:
             await self._ensure_journal()
             applied = await self.applied()
             if applied:
-                raise MigratorError(f"baseline refuses: the journal already records {len(applied)} migration(s); "
-                                    "baseline is for adopting a database the runner has never touched")
+                raise Refused(f"baseline refuses: the journal already records {len(applied)} migration(s); "
+                              "baseline is for adopting a database the runner has never touched")
             if version not in self.project.by_version():
                 raise ConfigError(f"baseline {version}: no migration in sql/ has version {version}")
             todo = [m for m in self.project.migrations if m.version <= version]
@@ -302,7 +313,12 @@ class Migrator:
         await self.steps.finish(None)
 
     async def _ensure_journal(self) -> None:
-        if not await self.journal.complete():
+        """Create the journal, or bring one written by an older runner to this runner's format."""
+        version = await self.journal.format()
+        if version is not None and version < FORMAT:
+            guard, writes = self.journal.upgrade(version)
+            await self.steps.bookkeeping(writes, guard=guard)
+        elif not await self.journal.complete():
             await self.steps.bookkeeping(self.journal.create())
 
     async def _after_rollback(self, done: list[StepResult]) -> None:
@@ -311,9 +327,11 @@ class Migrator:
         if done and self.project.repeatables:
             await self.steps.bookkeeping(self.journal.forget_repeatables())
 
-    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
+    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None,
+                           allow_out_of_order: bool = False) -> None:
         problems = [p for p in plan.blocking(plan.verify(self.project, applied))
-                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)]
+                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)
+                    and not (p.kind is ProblemKind.OUT_OF_ORDER and allow_out_of_order)]
         if problems:
             raise ProblemsFound(problems, "refusing to change the database until these are resolved "
                                           "(see `verify`):")

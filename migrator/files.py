@@ -1,4 +1,4 @@
-"""Discovery of sql/, rollbacks/ and seeds/ under the project directory.
+"""Discovery of sql/, rollbacks/, checks/ and seeds/ under the project directory.
 
 Reads files and hashes them once (a rollback file only when it is first used); reports bad
 names, duplicate versions and orphan rollbacks as problems rather than raising, so `verify`
@@ -131,25 +131,28 @@ def discover(project_dir: Path, dialect: str) -> Project:
     problems: list[Problem] = []
     ups = _scan(project_dir / "sql", project_dir, problems)
     downs = _scan(project_dir / "rollbacks", project_dir, problems)
+    check_entries = _scan(project_dir / "checks", project_dir, problems)
     seed_entries = _scan(project_dir / "seeds", project_dir, problems)
 
     up_by_version = _select(ups, dialect, "sql", problems)
     down_by_version = _select(downs, dialect, "rollbacks", problems)
+    checks_by_version = _select(check_entries, dialect, "checks", problems)
     up_names = {(e.version, e.name) for e in ups}
-    for e in downs:
-        if (e.version, e.name) not in up_names:
-            problems.append(Problem(
-                ProblemKind.ORPHAN_ROLLBACK,
-                f"{_display(e.path, project_dir)}: rollback has no up file sql/{e.path.name}",
-                e.version,
-            ))
+    for entries, kind, what in ((downs, ProblemKind.ORPHAN_ROLLBACK, "rollback"),
+                                (check_entries, ProblemKind.ORPHAN_CHECKS, "checks file")):
+        for e in entries:
+            if (e.version, e.name) not in up_names:
+                problems.append(Problem(kind, f"{_display(e.path, project_dir)}: {what} has no up file "
+                                              f"sql/{e.path.name}", e.version))
 
     migrations = []
     for version in sorted(up_by_version):
         up = up_by_version[version]
-        down = down_by_version.get(version)
+        down, checks = down_by_version.get(version), checks_by_version.get(version)
         rollback = lazy_script(down.path, down.display_path) if down and down.name == up.name else None
-        migrations.append(Migration(version, up.name, read_script(up.path, project_dir, up.display_path), rollback))
+        checks = lazy_script(checks.path, checks.display_path) if checks and checks.name == up.name else None
+        migrations.append(Migration(version, up.name, read_script(up.path, project_dir, up.display_path), rollback,
+                                    checks))
 
     seeds = [
         Seed(e.version, e.name, read_script(e.path, project_dir, e.display_path))
@@ -190,8 +193,9 @@ def require_project(project_dir: Path) -> None:
 
 
 def read_rollbacks(migrations: list[Migration]) -> None:
-    """Read the rollback files now (discovery leaves them for later): one that is not UTF-8 stops
-    the command with a clear error before anything has changed."""
+    """Read the rollback and checks files now (discovery leaves them for later): one that is not
+    UTF-8 stops the command with a clear error before anything has changed."""
     for m in migrations:
-        if m.rollback is not None:
-            m.rollback.load()
+        for script in (m.rollback, m.checks):
+            if script is not None:
+                script.load()

@@ -80,7 +80,8 @@ def test_the_everyday_commands_work_through_the_pooler(project, pooled_backend):
     assert cli("drift").returncode == 0
     assert cli("check").returncode == 0
     assert cli("down", "--all").returncode == 0
-    pooled_backend.query("DROP TABLE schema_journal, schema_journal_events, schema_journal_repeatable")
+    pooled_backend.query("DROP TABLE schema_journal, schema_journal_events, schema_journal_repeatable, "
+                         "schema_journal_meta")
     pooled_backend.query("CREATE TABLE applied_order (id bigserial PRIMARY KEY, version integer NOT NULL UNIQUE)")
     assert cli("baseline", "1").returncode == 0
     assert cli("up").returncode == 0
