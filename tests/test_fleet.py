@@ -379,15 +379,14 @@ def test_broken_migration_files_are_refused_before_any_target_is_touched(lending
     assert not any(b.sqlite_path.exists() for b in tenants.values())
 
 
-def test_the_readme_fleet_example_runs_as_written(tmp_path):
+def test_the_documented_fleet_example_runs_as_written(tmp_path):
     import re
     import shutil
 
     from conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Fleet: one command, many databases", 1)[1]
-    script = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    page = (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8")
+    script = re.search(r"```sh\n(.*?)```", page, re.S)[1]
     for folder in ("sql", "rollbacks", "seeds"):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, tmp_path / folder)
