@@ -27,10 +27,11 @@ STEP_EVENTS = {"up": "applied", "down": "rolled_back", "seed": "seeded", "baseli
 class RunLog:
     """Appends events to `path` (created 0600); `RunLog(None)` logs nothing."""
 
-    def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact):
+    def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact,
+                 warn: Callable[[str], None] = lambda message: None):
         self.path = Path(path) if path else None
         self.run_id = uuid.uuid4().hex[:12]  # groups the lines of one run when runners share a file
-        self.clean = clean
+        self.clean, self.warn = clean, warn
         self.started = False
         self._start = time.monotonic()
         self._fd: int | None = None
@@ -70,7 +71,14 @@ class RunLog:
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                   "run": self.run_id, "event": event, **fields}
         line = json.dumps(self._redact(record), ensure_ascii=False) + "\n"
-        os.write(self._fd, line.encode("utf-8"))
+        try:
+            os.write(self._fd, line.encode("utf-8"))
+        except OSError as exc:  # a full disk, a file system gone read-only
+            self.close()
+            message = f"cannot write the log file {self.path}: {exc.strerror}"
+            if event == "start":  # before the database is touched: refuse to run unlogged
+                raise ConfigError(message) from None
+            self.warn(f"{message}; the run goes on without it")
 
     def close(self) -> None:
         if self._fd is not None:
