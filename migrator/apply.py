@@ -16,6 +16,7 @@ from typing import Callable
 from .drivers import Driver, Guard, Sql
 from .errors import ConfigError, MigratorError, ScriptError, StatementError
 from .datachecks import data_checks
+from .sqlfacts import facts
 from .journal import Journal
 from .model import Migration, Repeatable, Rollback, Seed, StepResult, directives
 from .split import line_of, split
@@ -169,6 +170,8 @@ class Applier:
             except ScriptError as err:
                 await self._log_failure(action, version, name, checksum, err)  # each failed try
                 if not err.lock_timeout or attempt > self.retries:
+                    if err.lock_timeout:
+                        err.message += await self._who_holds(parts)
                     raise
                 delay = min(30.0, 0.5 * 2 ** (attempt - 1))
                 self.on_progress(StepResult("retry", version, name, int(delay * 1000),
@@ -224,6 +227,16 @@ class Applier:
             raise
         return self._done(StepResult(action, version, name, duration_ms, display_path), outcome.durable)
 
+    async def _who_holds(self, parts: list[Part]) -> str:
+        """Lines naming the sessions that hold locks on the tables the step's SQL touches."""
+        tables = sorted({f.table or f.name for p in parts if p.sql for f in facts(p.sql, self.db.dialect)
+                         if f.table or f.kind == "table"} - {None})
+        try:
+            holders = await self.journal.table_lock_holders(tables)
+        except Exception:  # an explanation must never hide the failure it explains
+            return ""
+        return "".join(f"\n{row['relation']}: locked by {describe_session(row)}" for row in holders)
+
     async def _log_failure(self, action: str, version: int | None, name: str, checksum: str | None,
                            err: MigratorError) -> None:
         # A transaction of its own: the failed step's has been rolled back.
@@ -263,3 +276,9 @@ class Applier:
 
 def _ms(start: float) -> int:
     return int(round((time.perf_counter() - start) * 1000))
+
+
+def describe_session(row: dict) -> str:
+    """`pid 4242 (user app, application psql, idle in transaction since 2026-11-30T13:00:00Z)`."""
+    return (f"pid {row['pid']} (user {row['user']}, application {row['application'] or '-'}, "
+            f"{row['state'] or 'state unknown'} since {row['query_start'] or '?'})")

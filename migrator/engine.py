@@ -15,14 +15,14 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
-from .errors import ConfigError, Refused, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
+from .errors import ConfigError, LockTimeout, Refused, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
 from .files import discover, read_rollbacks
 from .journal import FORMAT, Journal
 from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, ProblemKind, Project, Repeatable, \
     RepeatableStatus, Seed, Rollback, StepResult, directives
 from .reset import check_reset_allowed, drop_everything
 from .settings import resolve_url
-from .apply import Applier
+from .apply import Applier, describe_session
 from .url import DatabaseURL
 
 Progress = Callable[[StepResult], None]
@@ -309,6 +309,10 @@ class Migrator:
             yield
         except BaseException as exc:
             await self.steps.finish(exc)
+            if isinstance(exc, LockTimeout):
+                with contextlib.suppress(Exception):  # an explanation must never hide the failure it explains
+                    exc.message += "".join(f"\nthe lock is held by {describe_session(row)}"
+                                           for row in await self.journal.lock_holders())
             raise
         await self.steps.finish(None)
 

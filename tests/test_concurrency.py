@@ -61,4 +61,5 @@ def test_lock_wait_runs_out_with_exit_4_on_postgres(project, pg_backend):
         result = run_cli("up", "--lock-wait", "0.3", backend=pg_backend, project=project)
     assert result.returncode == 4
     assert "another runner holds the advisory lock" in result.stderr
+    assert "the lock is held by pid " in result.stderr
     assert pg_backend.journal() == []

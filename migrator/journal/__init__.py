@@ -127,6 +127,16 @@ class Journal:
         rows = await self.db.fetch(self.q["repeatables"][0])
         return {r["name"]: (r["checksum"], _iso(r["applied_at"])) for r in rows}
 
+    async def lock_holders(self) -> list[dict]:
+        """The sessions holding the runner's lock (PostgreSQL; SQLite cannot tell)."""
+        return await self.db.fetch(self.q["lock_holders"][0]) if "lock_holders" in self.q else []
+
+    async def table_lock_holders(self, tables: list[str]) -> list[dict]:
+        """The sessions holding locks on `tables` (PostgreSQL; SQLite cannot tell)."""
+        if not tables or "table_lock_holders" not in self.q:
+            return []
+        return await self.db.fetch(self.q["table_lock_holders"][0], {"tables": tables})
+
     # -- writes, as ops for a unit --------------------------------------------------------------------
 
     def lock(self) -> list[Sql]:

@@ -142,3 +142,21 @@ ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(
 
 -- name: forget_repeatables
 DELETE FROM schema_journal_repeatable;
+
+-- name: lock_holders
+-- Who holds the runner's lock (a LockTimeout names them).
+SELECT a.pid, a.usename AS "user", a.application_name AS application, a.state,
+       to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS query_start
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND a.pid <> pg_backend_pid()
+  AND ((l.classid::bigint << 32) | l.objid::bigint)
+      = hashtextextended(current_database() || '.' || current_schema() || '.schema_journal', 0);
+
+-- name: table_lock_holders
+-- Who holds locks on the tables a migration that timed out waiting for a lock touches.
+SELECT l.relation::regclass::text AS relation, a.pid, a.usename AS "user", a.application_name AS application,
+       a.state, to_char(a.query_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS query_start
+FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.locktype = 'relation' AND a.pid <> pg_backend_pid()
+  AND l.relation IN (SELECT to_regclass(name) FROM unnest(CAST(:tables AS text[])) AS name)
+ORDER BY l.relation::regclass::text, a.pid;
