@@ -16,6 +16,7 @@ from typing import Callable
 from .drivers import Driver, Guard, Sql
 from .errors import ConfigError, MigratorError, ScriptError, StatementError
 from .datachecks import data_checks
+from .plan import invalid_index
 from .sqlfacts import facts
 from .journal import Journal
 from .model import Migration, Repeatable, Rollback, Seed, StepResult, directives
@@ -212,8 +213,10 @@ class Applier:
                 err.message += (f"\nthis file runs outside a transaction: {number - 1} of {len(statements)} "
                                 "statements completed and stay; it is marked failed until you fix the database "
                                 "and run `repair`")
+                err.message += "".join(f"\n{invalid_index(i, t)}" for i, t in await self._invalid_indexes_of(sql))
                 await self._log_failure(action, version, name, checksum, err)
                 raise err from None
+        await self._refuse_invalid_indexes(sql, display_path, action, version, name, checksum)
         duration_ms = _ms(start)
         done = finished(duration_ms)
         done = dataclasses.replace(done, record=(*done.record, *self.journal.event(
@@ -226,6 +229,27 @@ class Applier:
             await self._log_failure(action, version, name, checksum, err)
             raise
         return self._done(StepResult(action, version, name, duration_ms, display_path), outcome.durable)
+
+    async def _refuse_invalid_indexes(self, sql: str, display_path: str, action: str, version: int, name: str,
+                                      checksum: str | None) -> None:
+        """`CREATE INDEX CONCURRENTLY IF NOT EXISTS` skips an invalid index an earlier, unfinished run
+        left: the file "succeeds" and the index serves no query. It stays marked failed instead."""
+        invalid = await self._invalid_indexes_of(sql)
+        if invalid:
+            err = ScriptError(display_path, None, "; ".join(invalid_index(i, t) for i, t in invalid)
+                              + "\nthe file stays marked failed until then")
+            await self._log_failure(action, version, name, checksum, err)
+            raise err
+
+    async def _invalid_indexes_of(self, sql: str) -> list[tuple[str, str]]:
+        """The invalid indexes among those the file creates."""
+        created = {f.name for f in facts(sql, self.db.dialect) if f.action == "create" and f.kind == "index"}
+        if not created:
+            return []
+        try:
+            return [(i, t) for i, t in await self.journal.invalid_indexes() if i in created]
+        except Exception:  # an explanation must never hide the failure it explains
+            return []
 
     async def _who_holds(self, parts: list[Part]) -> str:
         """Lines naming the sessions that hold locks on the tables the step's SQL touches."""

@@ -22,6 +22,7 @@ from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, 
     RepeatableStatus, Seed, Rollback, StepResult, directives
 from .reset import check_reset_allowed, drop_everything
 from .settings import resolve_url
+from .sqlfacts import facts
 from .apply import Applier, describe_session
 from .url import DatabaseURL
 
@@ -36,11 +37,13 @@ class StatusReport:
     current: int | None
     migrations: list[MigrationStatus]
     repeatables: list[RepeatableStatus]
+    invalid_indexes: list[tuple[str, str]] = ()  # (index, table): an unfinished CREATE INDEX CONCURRENTLY
 
     def as_json(self) -> dict:
         return {"dialect": self.dialect, "current": self.current,
                 "migrations": [m.as_json() for m in self.migrations],
-                "repeatables": [r.as_json() for r in self.repeatables]}
+                "repeatables": [r.as_json() for r in self.repeatables],
+                "invalid_indexes": [{"index": i, "table": t} for i, t in self.invalid_indexes]}
 
 
 @dataclass(frozen=True)
@@ -118,13 +121,15 @@ class Migrator:
         """Every known version with its state. Read-only."""
         applied = await self.applied()
         repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
+        invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
         return StatusReport(self.url.dialect, plan.current_version(applied),
-                            plan.statuses(self.project.migrations, applied), repeatables)
+                            plan.statuses(self.project.migrations, applied), repeatables, invalid)
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
         read_rollbacks(self.project.migrations)
-        return plan.verify(self.project, await self.applied(), strict=strict)
+        invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
+        return plan.verify(self.project, await self.applied(), strict=strict, invalid_indexes=invalid)
 
     async def events(self, limit: int = 1000) -> list[dict]:
         return await self.journal.events(limit)
@@ -277,7 +282,10 @@ class Migrator:
         async with self._writing():
             await self._ensure_journal()
             files = self.project.by_version()
-            for a in await self.applied():
+            applied = await self.applied()
+            await self._refuse_repair_over_invalid_indexes([files[a.version] for a in applied
+                                                            if a.failed and a.version in files])
+            for a in applied:
                 label = f"{a.version:04d}_{a.name}"
                 m = files.get(a.version)
                 if a.failed:
@@ -296,6 +304,22 @@ class Migrator:
                 changes.append(change)
             await self.steps.bookkeeping(writes, "(repair)")
         return changes
+
+    def _no_transaction_files(self) -> bool:
+        """Only a no-transaction file can leave an invalid index; others need not look for one."""
+        return any(m.up.no_transaction for m in self.project.migrations)
+
+    async def _refuse_repair_over_invalid_indexes(self, failed: list[Migration]) -> None:
+        """Clearing a failed CREATE INDEX CONCURRENTLY while its index is invalid would let `up` skip
+        it (IF NOT EXISTS) and call it applied: the index must be dropped first."""
+        if not failed:
+            return
+        invalid = dict(await self.journal.invalid_indexes())
+        mine = [(index, invalid[index]) for m in failed for f in facts(m.up.sql, self.db.dialect)
+                if f.action == "create" and f.kind == "index" and f.name in invalid for index in [f.name]]
+        if mine:
+            raise ProblemsFound([Problem(ProblemKind.INVALID_INDEX, plan.invalid_index(i, t)) for i, t in mine],
+                                "repair refuses: a failed migration left an invalid index; nothing was changed:")
 
     # -- internals ---------------------------------------------------------------------------------
 

@@ -154,6 +154,7 @@ class ProblemKind(str, enum.Enum):
     ORPHAN_ROLLBACK = "orphan-rollback"
     ORPHAN_CHECKS = "orphan-checks"
     UNWRITTEN = "unwritten"
+    INVALID_INDEX = "invalid-index"
     MISSING_ROLLBACK = "missing-rollback"
     MODIFIED = "modified"
     MISSING = "missing"

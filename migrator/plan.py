@@ -48,6 +48,12 @@ def statuses(migrations: list[Migration], applied: list[Applied]) -> list[Migrat
     return result
 
 
+def invalid_index(index: str, table: str) -> str:
+    return (f'index {index} on {table} is invalid (a CREATE INDEX CONCURRENTLY that did not finish: it slows '
+            f'writes and serves no query); drop it with `DROP INDEX CONCURRENTLY IF EXISTS "{index}";`, then '
+            "`repair` and `up` build it again")
+
+
 def edits(applied: Applied, m: Migration) -> str:
     """What changed in an applied migration's file: a unified diff of the SQL as applied against today's."""
     if applied.applied_sql is None:
@@ -76,9 +82,12 @@ def current_version(applied: list[Applied]) -> int | None:
     return max(done) if done else None
 
 
-def verify(project: Project, applied: list[Applied], *, strict: bool = False) -> list[Problem]:
-    """Every problem with the files and the journal, in a stable order."""
+def verify(project: Project, applied: list[Applied], *, strict: bool = False,
+           invalid_indexes: list[tuple[str, str]] = ()) -> list[Problem]:
+    """Every problem with the files, the journal and (invalid_indexes) the schema, in a stable order."""
     problems = list(project.problems)
+    for index, table in invalid_indexes:
+        problems.append(Problem(ProblemKind.INVALID_INDEX, invalid_index(index, table)))
     newest = current_version(applied)
     for s in statuses(project.migrations, applied):
         label = f"{s.version:04d}_{s.name}"

@@ -92,6 +92,9 @@ def status_table(out: Output, display_url: str, report) -> None:
     counts: dict[str, int] = {}
     for s in report.migrations:
         counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    for index, table_name in report.invalid_indexes:
+        from ..plan import invalid_index
+        out.result(f"note: {invalid_index(index, table_name)}")
     current = f"{report.current:04d}" if report.current is not None else "none"
     summary = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations"
     out.result(f"current version: {current} ({summary})")

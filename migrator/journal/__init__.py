@@ -127,6 +127,13 @@ class Journal:
         rows = await self.db.fetch(self.q["repeatables"][0])
         return {r["name"]: (r["checksum"], _iso(r["applied_at"])) for r in rows}
 
+    async def invalid_indexes(self) -> list[tuple[str, str]]:
+        """(index, table) of every invalid index in the search path's schemas (PostgreSQL: what an
+        unfinished CREATE INDEX CONCURRENTLY leaves; SQLite has none)."""
+        if "invalid_indexes" not in self.q:
+            return []
+        return [(r["index"], r["table"]) for r in await self.db.fetch(self.q["invalid_indexes"][0])]
+
     async def lock_holders(self) -> list[dict]:
         """The sessions holding the runner's lock (PostgreSQL; SQLite cannot tell)."""
         return await self.db.fetch(self.q["lock_holders"][0]) if "lock_holders" in self.q else []

@@ -160,3 +160,13 @@ FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.granted AND l.locktype = 'relation' AND a.pid <> pg_backend_pid()
   AND l.relation IN (SELECT to_regclass(name) FROM unnest(CAST(:tables AS text[])) AS name)
 ORDER BY l.relation::regclass::text, a.pid;
+
+-- name: invalid_indexes
+-- Indexes a CREATE INDEX CONCURRENTLY left behind when it did not finish: they cost writes and serve no query.
+SELECT c.relname AS "index", t.relname AS "table"
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+WHERE NOT i.indisvalid AND c.relnamespace = ANY (SELECT oid FROM pg_catalog.pg_namespace
+                                                 WHERE nspname = ANY (current_schemas(false)))
+ORDER BY 1;
