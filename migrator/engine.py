@@ -9,26 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
-from .errors import ConfigError, LockTimeout, Refused, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
+from .errors import (ConfigError, ConnectionLost, DatabaseError, LockTimeout, MigratorError, ProblemsFound, Refused,
+                     StatementError, Stopped)
 from .files import discover, read_rollbacks
 from .journal import FORMAT, Journal
 from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, ProblemKind, Project, Repeatable, \
     RepeatableStatus, Seed, Rollback, StepResult, directives
-from .reset import check_reset_allowed, drop_everything
 from .settings import resolve_url
-from .sqlfacts import facts
-from .apply import Applier, describe_session
 from .url import DatabaseURL
+
+if TYPE_CHECKING:
+    from .apply import Applier
+
+# Imported where first needed (apply, reset, sqlfacts): read-only commands such as `status` start
+# without the code that changes a database.
 
 Progress = Callable[[StepResult], None]
 
-__all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url", "check_reset_allowed"]
+__all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,12 @@ class Migrator:
         self.retries = retries
         self.on_progress = on_progress or (lambda result: None)
         self.stop = stop
-        self.steps = Applier(db, self.journal, retries=retries, on_progress=self.on_progress)
+
+    @functools.cached_property
+    def steps(self) -> "Applier":
+        """Builds and runs each kind of step (apply.py)."""
+        from .apply import Applier
+        return Applier(self.db, self.journal, retries=self.retries, on_progress=self.on_progress)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -251,6 +261,7 @@ class Migrator:
         For development databases only: refuses unless the database is SQLite or a PostgreSQL
         server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
         """
+        from .reset import check_reset_allowed, drop_everything
         check_reset_allowed(self.url, force=force)
         async with self._writing():
             dropped = await drop_everything(self.db, self.journal.lock())
@@ -314,6 +325,7 @@ class Migrator:
         it (IF NOT EXISTS) and call it applied: the index must be dropped first."""
         if not failed:
             return
+        from .sqlfacts import facts
         invalid = dict(await self.journal.invalid_indexes())
         mine = [(index, invalid[index]) for m in failed for f in facts(m.up.sql, self.db.dialect)
                 if f.action == "create" and f.kind == "index" and f.name in invalid for index in [f.name]]
@@ -334,6 +346,7 @@ class Migrator:
         except BaseException as exc:
             await self.steps.finish(exc)
             if isinstance(exc, LockTimeout):
+                from .apply import describe_session
                 with contextlib.suppress(Exception):  # an explanation must never hide the failure it explains
                     exc.message += "".join(f"\nthe lock is held by {describe_session(row)}"
                                            for row in await self.journal.lock_holders())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import getpass
 import os
 import re
 import time
@@ -23,6 +22,7 @@ from .engine import Migrator, StatusReport
 from .errors import ConfigError, LockTimeout, MigratorError, ProblemsFound, Stopped
 from .files import discover, require_project
 from .model import FILE_PROBLEMS, Problem, StepResult
+from .settings import os_user
 from .url import LOCAL_HOSTS, DatabaseURL, parse
 
 # -- the targets file ------------------------------------------------------------------------------
@@ -113,16 +113,9 @@ def _identity(url: DatabaseURL) -> tuple:
     host = (query.get("host") or parts.hostname or "").lower()
     host = "localhost" if host in LOCAL_HOSTS or host.startswith("/") else host
     port = query.get("port") or (str(parts.port) if parts.port else "5432")
-    user = query.get("user") or (unquote(parts.username) if parts.username else None) or _os_user()
+    user = query.get("user") or (unquote(parts.username) if parts.username else None) or os_user() or ""
     database = query.get("dbname") or unquote(parts.path.lstrip("/")) or user  # libpq's defaults
     return ("postgres", host, port, database)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return ""
 
 
 # -- what to run on each target ------------------------------------------------------------------

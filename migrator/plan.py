@@ -4,8 +4,6 @@ No I/O here, so every rule is unit-tested without a database.
 """
 from __future__ import annotations
 
-import difflib
-
 from .errors import ConfigError, MigratorError
 from .model import (
     BLOCKING,
@@ -59,6 +57,8 @@ def edits(applied: Applied, m: Migration) -> str:
     if applied.applied_sql is None:
         return ("(the SQL as applied was not kept: applied by runner 0.1.0, or larger than the "
                 "1,000,000 characters the journal keeps)\n")
+    import difflib  # here: only an edited migration needs it
+
     before = [line + "\n" for line in applied.applied_sql.split("\n")]
     after = [line + "\n" for line in m.up.sql.split("\n")]
     return "".join(difflib.unified_diff(before, after, f"{m.up.display_path} (as applied)",

@@ -8,11 +8,8 @@ line's `clean` (which hides every password the run knows of) before it is writte
 """
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -30,12 +27,15 @@ class RunLog:
     def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact,
                  warn: Callable[[str], None] = lambda message: None):
         self.path = Path(path) if path else None
-        self.run_id = uuid.uuid4().hex[:12]  # groups the lines of one run when runners share a file
+        self.run_id = ""  # groups the lines of one run when runners share a file
         self.clean, self.warn = clean, warn
         self.started = False
         self._start = time.monotonic()
         self._fd: int | None = None
         if self.path is not None:
+            import uuid  # here: most runs have no log file and start without it
+
+            self.run_id = uuid.uuid4().hex[:12]
             try:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             except OSError as exc:
@@ -48,9 +48,14 @@ class RunLog:
         if self.started:
             return
         self.started = True
+        if self._fd is None:
+            return
+        import socket
+
+        from .settings import os_user
         self.write("start", command=command, database=url.display if url else None,
                    dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()),
-                   os_user=_os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
+                   os_user=os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
 
     def step(self, result: StepResult) -> None:
         self.write(STEP_EVENTS.get(result.action, result.action), version=result.version, name=result.name,
@@ -93,10 +98,3 @@ class RunLog:
         if isinstance(value, (list, tuple)):
             return [self._redact(v) for v in value]
         return value
-
-
-def _os_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (some containers)
-        return None

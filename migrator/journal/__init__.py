@@ -34,14 +34,10 @@ def queries(dialect: str) -> dict[str, list[str]]:
 @functools.cache
 def actor() -> str:
     """Who runs this: the operating-system user at this host."""
-    import getpass  # here: read-only commands never need them
-    import socket
+    import socket  # here: read-only commands never need it
 
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    from ..settings import os_user
+    return f"{os_user() or 'unknown'}@{socket.gethostname()}"
 
 
 def _kept(sql: str) -> str | None:
