@@ -1,14 +1,20 @@
 """Splitting a script into statements, with where each one starts, using each database's own rules.
 
-SQLite: `sqlite3.complete_statement` (SQLite's own tokenizer) decides where a statement ends,
-so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits.
+SQLite: `sqlite3.complete_statement` (SQLite's own `sqlite3_complete`) decides where a statement
+ends, so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits. It is
+asked only at a `;` that its lexer would see outside a string, quoted name or comment, so each
+character is looked at a bounded number of times (asking at every `;` of a growing prefix was
+quadratic: 800 KB of `a;` in one string took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
 file goes to the server whole.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
+
+from .errors import StatementError
 
 
 @dataclass(frozen=True)
@@ -43,17 +49,44 @@ def code_start(text: str, start: int = 0, end: int | None = None) -> int | None:
     return None
 
 
+# What sqlite3_complete's lexer (SQLite's complete.c) skips over whole: '…', "…", `…` and […]
+# quotes, -- and /* */ comments. A token without its closing character runs to the end of the
+# text, where sqlite3_complete stops too.
+_SQLITE_LEXEMES = re.compile(r"""'[^']*'?|"[^"]*"?|`[^`]*`?|\[[^\]]*\]?|--[^\n]*|/\*(?:.*?\*/|.*)|;""", re.S)
+_CLOSER = {"'": "'", '"': '"', "`": "`", "[": "]", "/": "*/"}
+
+
 def split_sqlite(script: str) -> list[Statement]:
+    """Statements of a SQLite script; raises StatementError on a NUL character (SQLite stops there)."""
+    _refuse_nul(script)
     statements: list[Statement] = []
-    start = 0
-    semicolon = script.find(";")
-    while semicolon != -1:
-        if sqlite3.complete_statement(script[start:semicolon + 1]):
-            _add(statements, script, start, semicolon + 1)
-            start = semicolon + 1
-        semicolon = script.find(";", semicolon + 1)
+    start = 0  # where the statement being read begins
+    previous = 0  # just after the previous `;` outside quotes and comments
+    in_trigger = False  # sqlite3_complete said no at a `;`: only CREATE TRIGGER … BEGIN does that
+    for lexeme in _SQLITE_LEXEMES.finditer(script):
+        text = lexeme.group()
+        if text == ";":
+            # In a trigger body only `; END ;` can end the statement, so that is the only place
+            # worth asking about again (asking at every `;` of a long body is quadratic).
+            if (not in_trigger or _only_end(script, previous, lexeme.start())) \
+                    and sqlite3.complete_statement(script[start:lexeme.end()]):
+                _add(statements, script, start, lexeme.end())
+                start, in_trigger = lexeme.end(), False
+            else:
+                in_trigger = True
+            previous = lexeme.end()
+        elif text[0] in _CLOSER and not (len(text) > 1 and text.endswith(_CLOSER[text[0]])) \
+                and not text.startswith("--"):
+            break  # an unterminated quote or comment: no statement ends after it
     _add(statements, script, start, len(script))
     return statements
+
+
+def _only_end(script: str, start: int, end: int) -> bool:
+    """Whether script[start:end] is the keyword END between whitespace and comments."""
+    first = code_start(script, start, end)
+    return (first is not None and script[first:first + 3].upper() == "END"
+            and code_start(script, first + 3, end) is None)
 
 
 def _add(statements: list[Statement], script: str, start: int, end: int) -> None:
@@ -64,14 +97,20 @@ def _add(statements: list[Statement], script: str, start: int, end: int) -> None
 
 
 def split_postgres(script: str) -> list[Statement]:
-    """Statements of a PostgreSQL script; raises StatementError on a syntax error."""
+    """Statements of a PostgreSQL script; raises StatementError on a syntax error or a NUL character."""
     from pglast import parser  # imported here: only no-transaction files need it
 
-    from .errors import StatementError
-
+    _refuse_nul(script)
     try:
         slices = parser.split(script, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
         message, offset = (exc.args + (None, None))[:2]  # ParseError(message, index)
         raise StatementError(str(message), offset if isinstance(offset, int) else None) from None
     return [Statement(s.start, script[s.start:s.stop]) for s in slices]
+
+
+def _refuse_nul(script: str) -> None:
+    # Both databases read SQL text as a C string: everything after a NUL would silently vanish.
+    nul = script.find("\x00")
+    if nul != -1:
+        raise StatementError("the script contains a NUL character (a binary file?)", nul)
