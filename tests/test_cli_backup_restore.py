@@ -221,10 +221,10 @@ def test_failed_postgres_restore_changes_nothing(project, pg_database, tmp_path)
 
 
 def test_pg_tools_get_the_password_in_the_environment_and_asyncpg_settings_as_options():
-    from migrator.backup import _libpq
     from migrator.url import parse
 
-    dsn, env = _libpq(parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales"))
+    url = parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales")
+    dsn, env = url.libpq_dsn_and_environment()
     assert dsn == "postgresql://app@db.example:5433/shop?sslmode=require"
     assert env["PGPASSWORD"] == "p@ss"
     assert env["PGOPTIONS"].endswith("-c search_path=sales")
