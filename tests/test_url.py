@@ -109,8 +109,9 @@ def test_the_database_defaults_to_the_user_as_in_libpq(monkeypatch):
 
 
 def test_one_database_has_one_identity_whatever_the_spelling():
-    same = {parse(u).identity for u in ["postgres://app@DB.example/shop", "postgresql+psycopg://app@db.example:5432/shop",
-                                        "postgresql://db.example/?dbname=shop&user=x&sslmode=require"]}
+    spellings = ["postgres://app@DB.example/shop", "postgresql+psycopg://app@db.example:5432/shop",
+                 "postgresql://db.example/?dbname=shop&user=x&sslmode=require"]
+    same = {parse(u).identity for u in spellings}
     assert same == {("postgres", ("db.example",), ("5432",), "shop")}
     assert parse("postgresql://localhost/a").identity == parse("postgresql:///a?host=/run/postgresql").identity
 
