@@ -41,7 +41,7 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
         await db.close()
     else:
         _check_sqlite_source(Path(url.target))
-    path = _reserve(url, Path(project_dir), None if out is None else Path(out))
+    path = _reserve(url, Path(project_dir), out)
     partial = path.with_name(path.name + ".partial")
     try:
         _create_private(partial, exclusive=False)
@@ -99,8 +99,12 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
 
 # -- where backups go ----------------------------------------------------------------------------
 
-def _reserve(url: DatabaseURL, project_dir: Path, out: Path | None) -> Path:
+def _reserve(url: DatabaseURL, project_dir: Path, out: str | Path | None) -> Path:
     """Claim the backup's file name (created empty, 0600) so two backups never share one."""
+    # Path() drops a trailing slash: `--out=newdir/` must not become a file named newdir.
+    if out is not None and os.path.basename(os.fspath(out)) in ("", ".", "..") and not Path(out).is_dir():
+        raise ConfigError(f"{out} names a folder that does not exist; create it first, or give --out a file name")
+    out = None if out is None else Path(out)
     if out is not None and not out.is_dir():
         _make_private_dir(out.parent)
         try:
