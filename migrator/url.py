@@ -113,20 +113,23 @@ class DatabaseURL:
 
         known = {d.keyword.decode() for d in pq.Conninfo.get_defaults()}
         env = dict(os.environ if environ is None else environ)
-        query, options = [], []
+        # hosts and ports as parameters: libpq takes lists, socket folders and IPv6 addresses there too
+        pairs = [("host", ",".join(self.hosts))] if self.hosts else []
+        pairs += [("port", ",".join(self.ports))] if self.ports else []
+        options = []
         for key, value in self.parameters:
             if key in known:
-                query.append(f"{quote(key, safe='')}={quote(value, safe='')}")
+                pairs.append((key, value))
             else:
                 options.append(f"-c {_pgoption(key)}={_pgoption(value)}")
         if options:
             env["PGOPTIONS"] = " ".join(filter(None, [env.get("PGOPTIONS"), *options]))
         if self.password:
             env["PGPASSWORD"] = self.password
-        netloc = ",".join(_host_port(h, p) for h, p in zip(self.hosts, self.ports or ("",) * len(self.hosts)))
         user = quote(self.user, safe="") + "@" if self.user else ""
-        database = "/" + quote(self.dbname, safe="") if self.dbname else ""
-        return f"postgresql://{user}{netloc}{database}" + ("?" + "&".join(query) if query else ""), env
+        database = quote(self.dbname, safe="") if self.dbname else ""
+        query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+        return f"postgresql://{user}/{database}" + (f"?{query}" if query else ""), env
 
 
 def parse(url: str) -> DatabaseURL:
@@ -318,11 +321,6 @@ def _outline(url: str) -> str:
     if "@" in before:
         before = "***@" + before.rpartition("@")[2]
     return head + sep + before + ("?…" if after else "")
-
-
-def _host_port(host: str, port: str) -> str:
-    written = f"[{host}]" if ":" in host else quote(host, safe="")
-    return written + (f":{port}" if port else "")
 
 
 def _is_local_host(host: str) -> bool:

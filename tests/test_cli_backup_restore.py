@@ -225,7 +225,7 @@ def test_pg_tools_get_the_password_in_the_environment_and_asyncpg_settings_as_op
 
     url = parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales")
     dsn, env = url.libpq_dsn_and_environment()
-    assert dsn == "postgresql://app@db.example:5433/shop?sslmode=require"
+    assert dsn == "postgresql://app@/shop?host=db.example&port=5433&sslmode=require"
     assert env["PGPASSWORD"] == "p@ss"
     assert env["PGOPTIONS"].endswith("-c search_path=sales")
 
