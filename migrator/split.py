@@ -57,8 +57,8 @@ _CLOSER = {"'": "'", '"': '"', "`": "`", "[": "]", "/": "*/"}
 
 
 def split_sqlite(script: str) -> list[Statement]:
-    """Statements of a SQLite script; raises StatementError on a NUL character (SQLite stops there)."""
-    _refuse_nul(script)
+    """Statements of a SQLite script; raises StatementError on a NUL character or text that is not UTF-8."""
+    _refuse_unreadable(script)
     statements: list[Statement] = []
     start = 0  # where the statement being read begins
     previous = 0  # just after the previous `;` outside quotes and comments
@@ -97,10 +97,10 @@ def _add(statements: list[Statement], script: str, start: int, end: int) -> None
 
 
 def split_postgres(script: str) -> list[Statement]:
-    """Statements of a PostgreSQL script; raises StatementError on a syntax error or a NUL character."""
+    """Statements of a PostgreSQL script; raises StatementError on a syntax error, a NUL or text that is not UTF-8."""
     from pglast import parser  # imported here: only no-transaction files need it
 
-    _refuse_nul(script)
+    _refuse_unreadable(script)
     try:
         slices = parser.split(script, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
@@ -109,8 +109,14 @@ def split_postgres(script: str) -> list[Statement]:
     return [Statement(s.start, script[s.start:s.stop]) for s in slices]
 
 
-def _refuse_nul(script: str) -> None:
-    # Both databases read SQL text as a C string: everything after a NUL would silently vanish.
+def _refuse_unreadable(script: str) -> None:
+    """Both databases read SQL as UTF-8 C strings: everything after a NUL would silently vanish,
+    and text that is not UTF-8 (a lone surrogate) cannot be sent at all."""
     nul = script.find("\x00")
     if nul != -1:
         raise StatementError("the script contains a NUL character (a binary file?)", nul)
+    if not script.isascii():
+        try:
+            script.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise StatementError("the script is not UTF-8 text", exc.start) from None

@@ -7,6 +7,7 @@ dollar quotes and trigger bodies full of `;`), the pieces are exactly those stat
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 
@@ -56,7 +57,7 @@ def assert_pieces_of(script: str, pieces: list[Statement]) -> list[str]:
 FRAGMENTS = [";", "'", "''", '"', "`", "[", "]", "-", "--", "/", "/*", "*/", "*", "\n", " ", "\t", "$", "$$",
              "$a$", "E'", "\\", "a", "1", "é", "END", "end", "BEGIN", "CREATE", "TRIGGER", "TEMP", "EXPLAIN",
              "CASE", "SELECT", " tr AFTER INSERT ON t "]
-not_nul = st.characters(exclude_characters="\x00")  # split refuses a NUL: tested on its own
+not_nul = st.characters(codec="utf-8", exclude_characters="\x00")  # split refuses a NUL or a lone surrogate
 no_nul = st.text(not_nul)
 soup = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(not_nul, max_size=3)), max_size=60).map("".join)
 
@@ -133,10 +134,11 @@ def pglast_pieces(script: str) -> list[Statement]:
 
 @given(st.one_of(soup, st.text()))
 def test_postgres_split_is_pglast_or_a_statement_error(script):
-    if "\x00" in script:  # pglast would stop reading there
-        with pytest.raises(StatementError) as nul:
+    unreadable = re.search(r"[\x00\ud800-\udfff]", script)
+    if unreadable:  # pglast would stop reading at a NUL, and cannot encode a lone surrogate
+        with pytest.raises(StatementError) as refused:
             split_postgres(script)
-        assert nul.value.offset == script.index("\x00")
+        assert refused.value.offset == unreadable.start()
         return
     try:
         pieces = split_postgres(script)
@@ -201,7 +203,8 @@ def test_a_trigger_with_thousands_of_statements_splits_in_well_under_a_second():
 
 
 @pytest.mark.parametrize("split", [split_sqlite, split_postgres], ids=["sqlite", "postgres"])
-def test_a_nul_character_is_a_statement_error_at_its_place(split):
+@pytest.mark.parametrize("character", ["\x00", "\udcff"], ids=["NUL", "lone surrogate"])
+def test_text_the_database_cannot_read_is_a_statement_error_at_its_place(split, character):
     with pytest.raises(StatementError) as info:
-        split("SELECT 1;\nSELECT '\x00';")
+        split(f"SELECT 1;\nSELECT '{character}';")
     assert info.value.offset == 18
