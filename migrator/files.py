@@ -51,6 +51,9 @@ def _read_text(path: Path, display_path: str) -> tuple[str, str]:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:  # unreadable (permissions), or gone since discovery
         raise ConfigError(f"{display_path}: cannot read it: {exc.strerror or exc}") from None
+    nul = text.find("\x00")
+    if nul != -1:  # neither database can take it (PostgreSQL's asyncpg would drop the connection)
+        raise ConfigError(f"{display_path}:{text.count(chr(10), 0, nul) + 1}: a NUL character; is it a binary file?")
     return text, checksum(text)
 
 

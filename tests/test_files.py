@@ -153,3 +153,9 @@ def test_up_refuses_a_version_too_large_before_applying_anything(cli, project, b
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert "sql/1234567890123456789012345_huge.sql: version 1234567890123456789012345 is too large" in result.stderr
     assert backend.journal() == [] and "first" not in backend.tables()
+
+
+def test_a_file_with_a_nul_character_is_a_configuration_error_naming_its_line(project):
+    (project.root / "sql/0001_binary.sql").write_bytes(b"SELECT 1;\nSELECT 2;\x00\n")
+    with pytest.raises(ConfigError, match=r"^sql/0001_binary.sql:2: a NUL character; is it a binary file\?$"):
+        discover(project.root, "sqlite")
