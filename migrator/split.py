@@ -109,6 +109,11 @@ def split_postgres(script: str) -> list[Statement]:
     return [Statement(s.start, script[s.start:s.stop]) for s in slices]
 
 
+def split(script: str, dialect: str) -> list[Statement]:
+    """The script's statements by `dialect`'s rules (for files run statement by statement)."""
+    return split_sqlite(script) if dialect == "sqlite" else split_postgres(script)
+
+
 def _refuse_unreadable(script: str) -> None:
     """Both databases read SQL as UTF-8 C strings: everything after a NUL would silently vanish,
     and text that is not UTF-8 (a lone surrogate) cannot be sent at all."""
