@@ -1,10 +1,11 @@
 """Splitting a script into statements, with where each one starts, using each database's own rules.
 
 SQLite: `sqlite3.complete_statement` (SQLite's own `sqlite3_complete`) decides where a statement
-ends, so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits. It is
-asked only at a `;` that its lexer would see outside a string, quoted name or comment, so each
-character is looked at a bounded number of times (asking at every `;` of a growing prefix was
-quadratic: 800 KB of `a;` in one string took 48 s).
+ends, so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits. When the
+first `;` does not end a statement, it is asked again only at a `;` that its lexer would see
+outside a string, quoted name or comment, so each character is looked at a bounded number of
+times (asking at every `;` of a growing prefix was quadratic: 800 KB of `a;` in one string
+took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
 file goes to the server whole.
 """
@@ -50,36 +51,44 @@ def code_start(text: str, start: int = 0, end: int | None = None) -> int | None:
 
 
 # What sqlite3_complete's lexer (SQLite's complete.c) skips over whole: '…', "…", `…` and […]
-# quotes, -- and /* */ comments. A token without its closing character runs to the end of the
-# text, where sqlite3_complete stops too.
-_SQLITE_LEXEMES = re.compile(r"""'[^']*'?|"[^"]*"?|`[^`]*`?|\[[^\]]*\]?|--[^\n]*|/\*(?:.*?\*/|.*)|;""", re.S)
-_CLOSER = {"'": "'", '"': '"', "`": "`", "[": "]", "/": "*/"}
+# quotes, -- and /* */ comments. One match runs to just before the next `;` outside them, or
+# stops at a quote that is never closed (after which sqlite3_complete finds no end either).
+_UP_TO_SEMICOLON = re.compile(
+    r"""(?:[^;'"`\[/-]+|'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*(?:.*?\*/|.*)|[-/])*""", re.S)
 
 
 def split_sqlite(script: str) -> list[Statement]:
     """Statements of a SQLite script; raises StatementError on a NUL character or text that is not UTF-8."""
     _refuse_unreadable(script)
     statements: list[Statement] = []
-    start = 0  # where the statement being read begins
-    previous = 0  # just after the previous `;` outside quotes and comments
-    in_trigger = False  # sqlite3_complete said no at a `;`: only CREATE TRIGGER … BEGIN does that
-    for lexeme in _SQLITE_LEXEMES.finditer(script):
-        text = lexeme.group()
-        if text == ";":
-            # In a trigger body only `; END ;` can end the statement, so that is the only place
-            # worth asking about again (asking at every `;` of a long body is quadratic).
-            if (not in_trigger or _only_end(script, previous, lexeme.start())) \
-                    and sqlite3.complete_statement(script[start:lexeme.end()]):
-                _add(statements, script, start, lexeme.end())
-                start, in_trigger = lexeme.end(), False
-            else:
-                in_trigger = True
-            previous = lexeme.end()
-        elif text[0] in _CLOSER and not (len(text) > 1 and text.endswith(_CLOSER[text[0]])) \
-                and not text.startswith("--"):
-            break  # an unterminated quote or comment: no statement ends after it
+    start = 0
+    while (end := _statement_end(script, start)) is not None:
+        _add(statements, script, start, end)
+        start = end
     _add(statements, script, start, len(script))
     return statements
+
+
+def _statement_end(script: str, start: int) -> int | None:
+    """Just past the `;` that ends the statement beginning at `start`, as sqlite3_complete says; None: no end."""
+    semicolon = script.find(";", start)
+    if semicolon == -1:
+        return None
+    if sqlite3.complete_statement(script[start:semicolon + 1]):  # most often the first `;` ends it
+        return semicolon + 1
+    # That `;` is in a string, a comment or a trigger body. Ask again only at a `;` outside quotes
+    # and comments, and in a trigger body only at `; END ;`: asking at every `;` of a growing
+    # statement is quadratic (800 KB of `a;` in one string took 48 s).
+    previous, in_trigger = start, False
+    while True:
+        semicolon = _UP_TO_SEMICOLON.match(script, previous).end()
+        if semicolon == len(script) or script[semicolon] != ";":
+            return None  # the end, or a quote that is never closed
+        if (not in_trigger or _only_end(script, previous, semicolon)) \
+                and sqlite3.complete_statement(script[start:semicolon + 1]):
+            return semicolon + 1
+        in_trigger = True  # sqlite3_complete said no at a `;` outside quotes: CREATE TRIGGER … BEGIN
+        previous = semicolon + 1
 
 
 def _only_end(script: str, start: int, end: int) -> bool:
