@@ -318,3 +318,49 @@ def error_of(result: subprocess.CompletedProcess) -> str:
     text = result.stderr
     at = text.find("error:")
     return text[at:] if at >= 0 else ""
+
+
+# -- Hypothesis: one profile, and how many inputs each property ran --------------------------------
+
+from hypothesis import is_hypothesis_test, settings  # noqa: E402
+from hypothesis.statistics import collector  # noqa: E402
+
+# No per-example deadline: the machine is shared, a slow example is not a failure.
+# HYPOTHESIS_PROFILE=thorough runs 25x as many inputs (before a release, or after touching a parser).
+settings.register_profile("runner", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "runner"))
+
+_INPUTS_RUN: dict[str, int] = {}  # property test's node id -> inputs that ran its body
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Count the inputs a property ran from the statistics Hypothesis reports when it finishes
+    (the same numbers `--hypothesis-show-statistics` prints at length)."""
+    if not is_hypothesis_test(pyfuncitem.obj):
+        yield
+        return
+    outer = collector.value  # Hypothesis' own pytest plugin listens here too
+
+    def note(stats) -> None:
+        _INPUTS_RUN[pyfuncitem.nodeid] = sum(
+            1 for phase in ("explicit", "reuse", "generate")
+            for case in stats.get(f"{phase}-phase", {}).get("test-cases", [])
+            if case["status"] in ("valid", "interesting"))
+        if outer is not None:
+            outer(stats)
+
+    with collector.with_value(note):
+        yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _INPUTS_RUN:
+        return
+    terminalreporter.write_sep("-", "Hypothesis: generated inputs run per property")
+    for nodeid, count in sorted(_INPUTS_RUN.items()):
+        terminalreporter.write_line(f"{count:>7,}  {nodeid}")
+    terminalreporter.write_line(f"{sum(_INPUTS_RUN.values()):>7,}  in all, over {len(_INPUTS_RUN)} "
+                                f"propert{'y' if len(_INPUTS_RUN) == 1 else 'ies'} "
+                                f"(profile {settings.get_current_profile_name()})")
