@@ -1,0 +1,375 @@
+"""The data pages' reads: one page of a table or view, one row with the rows that reference it, an
+export's rows chunk by chunk, and every relation with its row count. All through `m.db.fetch`.
+
+Counting: SQLite counts (it keeps no estimate); PostgreSQL asks the planner first and, when it
+expects at least ESTIMATE_ABOVE rows, shows that estimate (the catalog's statistics, reltuples
+over relpages, scaled to the table's size now) marked as one instead of reading every row.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+from typing import AsyncIterator
+from urllib.parse import quote as url_quote
+
+from ..engine import Migrator
+from ..errors import DatabaseError, StatementError
+from .catalog import RelationFacts
+from .columns import BadRequest, Col, kind_of, jsonable
+from .query import RESERVED, Filter, TableQuery
+from .select import KEY_ALIAS, Select, keys_for
+
+PAGE_SIZE = 50
+ESTIMATE_ABOVE = 100_000
+EXPORT_CHUNK = 2000
+RELATED_ROWS = 10  # a row page shows this many of the rows that reference it, per foreign key
+RELATED_CAP = 1000  # … and counts them up to this many ("1000+")
+
+
+class NotFound(LookupError):
+    """The visitor asked for a table, view or row that is not there."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A foreign key as the pages follow it: these columns here, those columns of `table` there."""
+
+    columns: tuple[str, ...]
+    table: str
+    target: tuple[str, ...]
+    to_row: bool  # the target is the referenced table's primary key: link to its row page
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    kind: str  # "table" | "view"
+    source: str  # the quoted (schema-qualified) name to read from
+    cols: list[Col]
+    primary_key: tuple[str, ...]
+    links: tuple[Link, ...]
+    base: str = "/tables"  # where its pages are: /tables, or /api/tables for the JSON twin
+
+    @property
+    def path(self) -> str:
+        return f"{self.base}/" + url_quote(self.name, safe="")
+
+    def row_path(self, values: tuple) -> str | None:
+        if not self.primary_key or any(v is None for v in values):
+            return None
+        return f"{self.path}/" + ",".join(url_quote(_text(v), safe="") for v in values)
+
+
+async def fetch(m: Migrator, sql: str, params: dict | None = None) -> list[dict]:
+    """m.db.fetch, with SQLite's own errors made the studio's 503 (PostgreSQL's already are)."""
+    try:
+        return await m.db.fetch(sql, params or {})
+    except sqlite3.Error as exc:
+        raise DatabaseError(str(exc)) from None
+
+
+def relation(catalog: dict[str, RelationFacts], name: str, base: str = "/tables") -> Relation:
+    found = catalog.get(name)
+    if found is None:
+        raise NotFound(f"no table or view named {name!r}")
+    columns = [Col(c.name, c.type, kind_of(c.type), c.nullable) for c in found.columns]
+    links = []
+    for fk in found.foreign_keys:
+        target_table = catalog.get(fk.table)
+        if target_table is None or target_table.kind != "table":
+            continue
+        target = fk.target or target_table.primary_key
+        if len(target) == len(fk.columns):
+            links.append(Link(fk.columns, target_table.name, tuple(target), tuple(target) == target_table.primary_key))
+    return Relation(name, found.kind, found.source, columns, found.primary_key, tuple(links), base)
+
+
+# -- counting --------------------------------------------------------------------------------------
+
+async def count(m: Migrator, select: Select) -> tuple[int | None, bool]:
+    """(rows, estimated). None when counting hit the statement timeout and no estimate is known."""
+    estimate = None
+    if m.db.dialect == "postgres":
+        sql, params = select.estimate()
+        plan = (await fetch(m, sql, params))[0]
+        plan = next(iter(plan.values()))
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate >= ESTIMATE_ABOVE:
+            return estimate, True
+    try:
+        sql, params = select.count()
+        return int((await m.db.fetch(sql, params))[0]["n"]), False
+    except (StatementError, sqlite3.Error):  # e.g. statement_timeout on a huge view
+        return (estimate, True) if estimate is not None else (None, False)
+
+
+async def check(m: Migrator, select: Select, cursor: tuple | None = None) -> None:
+    """PostgreSQL parses every value the visitor gave as its column's type first: a 400, not a 503."""
+    checks = select.checks(cursor)
+    if checks is None:
+        return
+    try:
+        await m.db.fetch(*checks)
+    except StatementError as exc:
+        raise BadRequest(f"a filter or cursor value does not fit its column: {exc.message}") from None
+
+
+async def relations(m: Migrator, catalog: dict[str, RelationFacts], *, count_views: bool,
+                    known: dict[str, tuple[int | None, bool]] | None = None) -> list[dict]:
+    """Every table and view with its row count; a view's only when count_views, as counting one
+    runs it (AssetLender's kpi_summary aggregates every application). `known`: counts already made."""
+    out = []
+    for name in catalog:
+        rel = relation(catalog, name)
+        rows, estimated = (known or {}).get(name, (None, False))
+        if name not in (known or {}) and (rel.kind == "table" or count_views):
+            rows, estimated = await count(m, Select(m.db.dialect, rel.source, rel.cols, [], TableQuery()))
+        out.append({"name": name, "kind": rel.kind, "path": rel.path, "rows": rows, "estimated": estimated})
+    return out
+
+
+# -- one page --------------------------------------------------------------------------------------
+
+async def page(m: Migrator, rel: Relation, query: TableQuery) -> dict:
+    """One page of `rel` as `query` asks: its rows, the total, and the links to the pages around it."""
+    select = _select(m, rel, query)
+    cursor = query.after or query.before
+    if cursor is not None and not select.keys:
+        raise BadRequest("a view has no key to page by: use page=<n>")
+    await check(m, select, cursor)
+    total, estimated = await count(m, select)
+    pages = max(1, math.ceil(total / PAGE_SIZE)) if total is not None else None
+    exact = total is not None and not estimated
+    number = query.page
+    if number == "last" and pages is None:
+        raise BadRequest("page=last needs a row count, and counting this table timed out")
+    if number == "last":
+        number = pages
+    if cursor is None and exact and number > pages:
+        raise BadRequest(f"page {number} is past the last page ({pages})")
+
+    if query.after is not None:
+        rows = await fetch(m, *select.page(PAGE_SIZE + 1, cursor=query.after))
+        has_prev, has_next = True, len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+    elif query.before is not None:
+        rows = await fetch(m, *select.page(PAGE_SIZE + 1, cursor=query.before, backwards=True))
+        has_prev, has_next = len(rows) > PAGE_SIZE, True
+        rows = rows[:PAGE_SIZE][::-1]
+    else:
+        start = (number - 1) * PAGE_SIZE
+        if select.keys and exact and number > 1 and start >= total / 2:
+            # the far half: read backwards from the end, so the last page costs what the first does
+            end = min(start + PAGE_SIZE, total)
+            rows = (await fetch(m, *select.page(end - start, offset=total - end, backwards=True)))[::-1]
+            has_next = end < total
+        elif select.keys and query.page == "last":  # the total is an estimate: the last rows there are
+            rows = (await fetch(m, *select.page(PAGE_SIZE, backwards=True)))[::-1]
+            has_next = False
+        else:
+            rows = await fetch(m, *select.page(PAGE_SIZE + 1, offset=start))
+            has_next = len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+        has_prev = number > 1
+
+    path = rel.path
+    keys = [_key_of(r, len(select.keys)) for r in rows]
+    links = {"first": query.link(path, page=1), "last": query.link(path, page="last") if pages else None,
+             "previous": None, "next": None,
+             "csv": query.link(path, page=1, format="csv"), "json": query.link(path, page=1, format="json")}
+    if has_next and rows:
+        links["next"] = query.link(path, page=number + 1, after=keys[-1] if select.keys else None)
+    if has_prev:
+        if number - 1 <= 1 or not rows:
+            links["previous"] = query.link(path, page=max(1, number - 1))
+        else:
+            links["previous"] = query.link(path, page=number - 1, before=keys[0] if select.keys else None)
+    return {
+        **_describe(rel, query),
+        "page": number, "page_size": PAGE_SIZE, "pages": pages, "total": total, "estimated": estimated,
+        "previous": number - 1 if has_prev else None, "next": number + 1 if has_next and rows else None,
+        "links": links,
+        **_cells(rel, rows),
+    }
+
+
+# -- one row ---------------------------------------------------------------------------------------
+
+async def row(m: Migrator, catalog: dict[str, RelationFacts], rel: Relation, key: tuple[str, ...]) -> dict:
+    """The row whose primary key is `key` (as text), and for every foreign key that points at this
+    table, the first rows that reference it with their count."""
+    if not rel.primary_key:
+        raise NotFound(f"{rel.kind} {rel.name} has no primary key, so its rows have no page")
+    if len(key) != len(rel.primary_key):
+        raise NotFound(f"{rel.name}'s primary key is ({', '.join(rel.primary_key)}): give {len(rel.primary_key)} "
+                       "value(s), separated by commas")
+    lookup = TableQuery(filters=tuple(Filter(c, "eq", v) for c, v in zip(rel.primary_key, key)))
+    select = _select(m, rel, lookup)
+    try:
+        await check(m, select)
+    except BadRequest:
+        raise NotFound(f"no row of {rel.name} with {_describe_key(rel.primary_key, key)}") from None
+    found = await fetch(m, *select.page(1))
+    if not found:
+        raise NotFound(f"no row of {rel.name} with {_describe_key(rel.primary_key, key)}")
+    the_row = found[0]
+
+    referenced_by = []
+    for facts in catalog.values():
+        for fk in facts.foreign_keys:
+            if fk.table != rel.name:
+                continue
+            target = fk.target or rel.primary_key
+            values = tuple(the_row.get(c) for c in target)
+            if len(target) != len(fk.columns) or any(v is None for v in values):
+                continue
+            child = relation(catalog, facts.name, rel.base)
+            narrow = TableQuery(filters=tuple(Filter(c, "eq", _text(v)) for c, v in zip(fk.columns, values)))
+            sub = _select(m, child, narrow)
+            sql, params = sub.count(cap=RELATED_CAP + 1)
+            n = int((await fetch(m, sql, params))[0]["n"])
+            rows = await fetch(m, *sub.page(RELATED_ROWS))
+            referenced_by.append({"table": child.name, "via": list(fk.columns), "count": min(n, RELATED_CAP),
+                                  "more_than": n > RELATED_CAP, "link": narrow.link(child.path),
+                                  "columns": [c.name for c in child.cols], "numeric": [c.numeric for c in child.cols],
+                                  "kinds": [c.kind for c in child.cols],
+                                  "primary_key": list(child.primary_key), **_cells(child, rows)})
+    return {**_describe(rel, TableQuery()), "key": list(key), **_cells(rel, [the_row]),
+            "referenced_by": referenced_by}
+
+
+# -- an export -------------------------------------------------------------------------------------
+
+async def export_plan(m: Migrator, rel: Relation, query: TableQuery) -> Select:
+    """The checked Select of an export, before anything is streamed (so a bad filter is still a 400)."""
+    select = _select(m, rel, query)
+    await check(m, select)
+    return select
+
+
+async def export_rows(m: Migrator, select: Select) -> AsyncIterator[list[dict]]:
+    """Every row of the view, EXPORT_CHUNK at a time, each chunk after the last one's key."""
+    cursor, offset = None, 0
+    while True:
+        if select.keys:
+            chunk = await fetch(m, *select.page(EXPORT_CHUNK, cursor=cursor))
+        else:
+            chunk = await fetch(m, *select.page(EXPORT_CHUNK, offset=offset))
+            offset += len(chunk)
+        if not chunk:
+            return
+        if select.keys:
+            cursor = _key_of(chunk[-1], len(select.keys))
+        yield [{c.name: r[c.name] for c in select.cols} for r in chunk]
+        if len(chunk) < EXPORT_CHUNK:
+            return
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def _select(m: Migrator, rel: Relation, query: TableQuery) -> Select:
+    keys = keys_for(m.db.dialect, rel.cols, rel.primary_key, is_table=rel.kind == "table",
+                    sort=query.sort, desc=query.desc)
+    return Select(m.db.dialect, rel.source, rel.cols, keys, query)
+
+
+def _key_of(r: dict, n: int) -> tuple:
+    return tuple(r[KEY_ALIAS.format(i)] for i in range(n))
+
+
+def _text(value) -> str:
+    """A value as the URL and the filters carry it (and PostgreSQL parses back)."""
+    shown = jsonable(value, whole=True)
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return shown if isinstance(shown, str) else json.dumps(shown) if isinstance(shown, (list, dict)) else str(shown)
+
+
+def _describe_key(columns: tuple[str, ...], values: tuple[str, ...]) -> str:
+    return ", ".join(f"{c} = {v!r}" for c, v in zip(columns, values))
+
+
+def _describe(rel: Relation, query: TableQuery) -> dict:
+    path = rel.path
+    by_name = {c.name: c for c in rel.cols}
+    shown = {f.param[0] for f in query.filters if _filter_row_value(query, by_name[f.column])}
+    return {
+        "name": rel.name, "kind": rel.kind, "path": path,
+        "columns": [c.name for c in rel.cols],
+        "types": [c.type for c in rel.cols],
+        "numeric": [c.numeric for c in rel.cols],
+        "kinds": [c.kind for c in rel.cols],
+        "primary_key": list(rel.primary_key),
+        "sort": query.sort, "desc": query.desc, "search": query.search,
+        "filters": [{"column": f.column, "op": f.op, "value": f.value, "text": f.describe(),
+                     "remove": query.without(path, i)} for i, f in enumerate(query.filters)],
+        "order": _order_text(rel, query),
+        "form": {  # what the HTML page's links and forms need (not in the JSON)
+            "filter_row": [_filter_input(query, c) for c in rel.cols],
+            # what the filter form sends besides the filter row's inputs and the search box
+            "hidden": [(k, v) for k, v in query.pairs(page=1, search="", after=None, before=None, format=None)
+                       if k not in shown],
+            "jump_hidden": query.pairs(page=1, after=None, before=None, format=None),
+            "sort_links": {c.name: query.sort_link(path, c.name) for c in rel.cols if c.sortable},
+            "clear": query.link(path, filters=(), search="", page=1),
+        },
+        "searchable": any(c.kind == "text" for c in rel.cols),
+    }
+
+
+SHORTHAND_KINDS = ("number", "date", "datetime", "time")  # where the filter row's `>5` means a comparison
+
+
+def _filter_input(query: TableQuery, col: Col) -> dict:
+    """One input of the filter row: its name in the query string and the filter it shows."""
+    return {"column": col.name, "name": col.name + "__eq" if col.name in RESERVED else col.name,
+            "value": _filter_row_value(query, col)}
+
+
+def _filter_row_value(query: TableQuery, col: Col) -> str:
+    """The one filter on this column the filter row can show and send back ('' if none or several)."""
+    mine = [f for f in query.filters if f.column == col.name and f.op != "isnull"]
+    if len(mine) != 1 or (mine[0].op != "eq" and (col.kind not in SHORTHAND_KINDS or col.name in RESERVED)):
+        return ""
+    return mine[0].shorthand()
+
+
+def _order_text(rel: Relation, query: TableQuery) -> str | None:
+    if query.sort:
+        tail = [c for c in rel.primary_key if c != query.sort]
+        return f"{query.sort}{' descending' if query.desc else ''}" + (f", then {', '.join(tail)}" if tail else "")
+    if rel.primary_key:
+        return ", ".join(rel.primary_key)
+    return "storage order" if rel.kind == "table" else None
+
+
+def _cells(rel: Relation, rows: list[dict]) -> dict:
+    """The rows as JSON-ready lists, and beside them the link of every cell that has one:
+    a foreign key's value to the row it references, a primary key's to this row's own page."""
+    names = [c.name for c in rel.cols]
+    values = [[jsonable(r[n]) for n in names] for r in rows]
+    links: list[list[str | None]] = []
+    for r in rows:
+        own = rel.row_path(tuple(r[c] for c in rel.primary_key)) if rel.primary_key else None
+        cells: list[str | None] = [own if n in rel.primary_key else None for n in names]
+        for link in rel.links:
+            vals = tuple(r[c] for c in link.columns)
+            if any(v is None for v in vals):
+                continue
+            target_path = f"{rel.base}/" + url_quote(link.table, safe="")
+            if link.to_row:
+                href = f"{target_path}/" + ",".join(url_quote(_text(v), safe="") for v in vals)
+            else:
+                href = TableQuery(filters=tuple(Filter(c, "eq", _text(v)) for c, v in zip(link.target, vals))
+                                  ).link(target_path)
+            for c in link.columns:
+                cells[names.index(c)] = href
+        links.append(cells)
+    return {"rows": values, "cell_links": links}
+
+
+__all__ = ["NotFound", "Relation", "relation", "relations", "page", "row", "export_plan", "export_rows",
+           "count", "PAGE_SIZE", "ESTIMATE_ABOVE", "RESERVED"]
