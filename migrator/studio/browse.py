@@ -183,10 +183,14 @@ async def page(m: Migrator, rel: Relation, query: TableQuery) -> dict:
     if has_next and rows:
         links["next"] = query.link(path, page=number + 1, after=keys[-1] if select.keys else None)
     if has_prev:
-        if number - 1 <= 1 or not rows:
+        # An offset-read page starts at (number - 1) * PAGE_SIZE, so its previous one is page number - 1.
+        # A page reached by key, or the last page by an estimate, need not: its previous page is the
+        # PAGE_SIZE rows before its first, whatever number that gets.
+        by_offset = cursor is None and not (query.page == "last" and estimated)
+        if not select.keys or not rows or (by_offset and number == 2):
             links["previous"] = query.link(path, page=max(1, number - 1))
         else:
-            links["previous"] = query.link(path, page=number - 1, before=keys[0] if select.keys else None)
+            links["previous"] = query.link(path, page=max(1, number - 1), before=keys[0])
     return {
         **_describe(rel, query),
         "page": number, "page_size": PAGE_SIZE, "pages": pages, "total": total, "estimated": estimated,
@@ -207,10 +211,10 @@ async def row(m: Migrator, catalog: dict[str, RelationFacts], rel: Relation, key
         raise NotFound(f"{rel.name}'s primary key is ({', '.join(rel.primary_key)}): give {len(rel.primary_key)} "
                        "value(s), separated by commas")
     lookup = TableQuery(filters=tuple(Filter(c, "eq", v) for c, v in zip(rel.primary_key, key)))
-    select = _select(m, rel, lookup)
     try:
+        select = _select(m, rel, lookup)
         await check(m, select)
-    except BadRequest:
+    except BadRequest:  # not even a value of the key's type
         raise NotFound(f"no row of {rel.name} with {_describe_key(rel.primary_key, key)}") from None
     found = await fetch(m, *select.page(1))
     if not found:

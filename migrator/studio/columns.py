@@ -86,7 +86,9 @@ def checked(col: Col, raw: str, dialect: str, what: str):
             number = decimal.Decimal(raw.strip())
             if not number.is_finite():
                 raise ValueError
-            value = int(number) if number == number.to_integral_value() else float(number)
+            if not -1e300 < float(number) < 1e300:  # and no million-digit int from 1e999999
+                raise BadRequest(f"{what}: {raw[:40]!r} is out of range")
+            value = int(number) if abs(number) < 2 ** 63 and number == number.to_integral_value() else float(number)
         elif col.kind == "datetime":
             datetime.datetime.fromisoformat(raw.strip())
         elif col.kind == "date":
@@ -98,6 +100,8 @@ def checked(col: Col, raw: str, dialect: str, what: str):
             if word not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError
             value = word in TRUE_WORDS if dialect == "sqlite" else ("true" if word in TRUE_WORDS else "false")
+    except BadRequest:
+        raise
     except (ValueError, decimal.InvalidOperation, ArithmeticError):
         article = "an" if col.kind[0] in "aeiou" else "a"
         raise BadRequest(f"{what}: {raw!r} is not {article} {col.kind} (column {col.name!r} is {col.type})") from None
