@@ -93,6 +93,24 @@ def test_events_newest_first_filtered_by_action_and_failure(studied, project):
     assert '<span class="badge ok">' not in page
 
 
+def test_events_link_to_their_migration_seed_or_repeatable(project, backend, cli):
+    project.migration("0001_users", USERS, f'DROP TABLE "{XSS}";\nDROP TABLE users;\n')
+    project.migration("0002_items", ITEMS, "DROP TABLE items;\n")
+    project.write("seeds/0002_more.sql", "INSERT INTO users (id, name) VALUES (500, 'seeded');\n")
+    project.write("sql/repeatable/names.sql", "DROP VIEW IF EXISTS names;\nCREATE VIEW names AS SELECT name FROM users;\n")
+    assert cli("up").returncode == 0 and cli("seed").returncode == 0
+    c = client(backend, project)
+    links = {(e["action"], e["version"], e["name"]): e["link"] for e in c.get("/api/events").json()["events"]}
+    assert links[("seed", 2, "more")] == "/#seed-2"  # not migration 0002
+    assert links[("up", 2, "items")] == "/#v2"
+    assert links[("repeatable", None, "names")] == "/#repeatable-names"
+    page = c.get("/").text
+    assert all(f'id="{anchor}"' in page for anchor in ("v2", "seed-2", "repeatable-names"))
+    seeds = c.get("/api/status").json()["seeds"]
+    assert [(s["version"], s["name"], s["last_run"]["success"]) for s in seeds] == [(2, "more", True)]
+    assert '<a href="/#seed-2">0002</a>' in c.get("/events").text
+
+
 def test_schema_comes_from_the_catalog_with_row_counts(studied, project):
     doc = client(studied, project).get("/api/schema").json()
     tables = {t["name"]: t for t in doc["tables"]}

@@ -111,8 +111,8 @@ def create_app(url: str | DatabaseURL | None = None, project_dir: str | Path = "
                 template = "table.html"
             if api:
                 return JSONResponse({k: v for k, v in doc.items() if k != "form"})
-            known = {rel.name: (doc["total"], doc["estimated"])} if key is None and not query.narrowed else {}
-            sidebar = await browse.relations(m, relations, count_views=False, known=known)
+            counted = {} if key is not None or query.narrowed else {rel.name: (doc["total"], doc["estimated"])}
+            sidebar = await browse.relations(m, relations, count_views=False, known=counted)
         return page(request, template, doc=doc, sidebar=sidebar, nav="tables")
 
     def _export(rel: browse.Relation, select, fmt: str) -> Response:

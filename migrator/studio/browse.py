@@ -255,21 +255,34 @@ async def export_plan(m: Migrator, rel: Relation, query: TableQuery) -> Select:
 
 
 async def export_rows(m: Migrator, select: Select) -> AsyncIterator[list[dict]]:
-    """Every row of the view, EXPORT_CHUNK at a time, each chunk after the last one's key."""
-    cursor, offset = None, 0
-    while True:
-        if select.keys:
-            chunk = await fetch(m, *select.page(EXPORT_CHUNK, cursor=cursor))
-        else:
-            chunk = await fetch(m, *select.page(EXPORT_CHUNK, offset=offset))
-            offset += len(chunk)
-        if not chunk:
-            return
-        if select.keys:
-            cursor = _key_of(chunk[-1], len(select.keys))
-        yield [{c.name: r[c.name] for c in select.cols} for r in chunk]
-        if len(chunk) < EXPORT_CHUNK:
-            return
+    """Every row of the view, EXPORT_CHUNK at a time, each chunk after the last one's key.
+
+    PostgreSQL reads every chunk in one REPEATABLE READ transaction: the export is one snapshot,
+    and MVCC lets writers go on meanwhile. SQLite reads each chunk on its own, since a transaction
+    held for a whole export would keep writers (`up` included) from committing until it ends; a
+    row that stays put is still exported exactly once, as each chunk starts after the last key.
+    """
+    snapshot = m.db.dialect == "postgres"
+    if snapshot:
+        await m.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        cursor, offset = None, 0
+        while True:
+            if select.keys:
+                chunk = await fetch(m, *select.page(EXPORT_CHUNK, cursor=cursor))
+            else:
+                chunk = await fetch(m, *select.page(EXPORT_CHUNK, offset=offset))
+                offset += len(chunk)
+            if not chunk:
+                break
+            if select.keys:
+                cursor = _key_of(chunk[-1], len(select.keys))
+            yield [{c.name: r[c.name] for c in select.cols} for r in chunk]
+            if len(chunk) < EXPORT_CHUNK:
+                break
+    finally:
+        if snapshot:
+            await m.db.execute("ROLLBACK")  # read only: nothing to commit
 
 
 # -- helpers ---------------------------------------------------------------------------------------
