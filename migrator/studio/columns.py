@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..introspect import Column
 
 _NUMBER = re.compile(r"^(unsigned\s+)?(tiny|small|medium|big)?\s*int|^(numeric|decimal|real|double|float|number)\b")
-_TEXT = re.compile(r"char|text|clob|^citext$|^name$")
+_TEXT = re.compile(r"char|text|clob|^citext$")
 # PostgreSQL types without a default btree ordering: ORDER BY on them is an error.
 _UNSORTABLE = re.compile(r"^(json|xml|point|line|lseg|box|path|polygon|circle)\b")
 TRUE_WORDS, FALSE_WORDS = ("1", "t", "true", "y", "yes", "on"), ("0", "f", "false", "n", "no", "off")

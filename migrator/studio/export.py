@@ -15,6 +15,7 @@ from urllib.parse import quote
 from .columns import jsonable
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+PLAIN = (str, int)  # written as they are (exactly these types: a bool is converted), most values of most tables
 
 
 def _cell(value) -> str:
@@ -37,7 +38,8 @@ async def csv_lines(columns: list[str], chunks: AsyncIterator[list[dict]]) -> As
     async for chunk in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_cell(r[c]) for c in columns] for r in chunk)
+        writer.writerows([v if v is None or type(v) in PLAIN else _cell(v) for v in map(r.__getitem__, columns)]
+                         for r in chunk)
         yield buffer.getvalue()
 
 
@@ -49,7 +51,8 @@ async def json_array(columns: list[str], chunks: AsyncIterator[list[dict]]) -> A
         parts = []
         for r in chunk:
             parts.append(("\n" if first else ",\n")
-                         + json.dumps({c: jsonable(r[c], whole=True) for c in columns}, ensure_ascii=False))
+                         + json.dumps({c: v if v is None or type(v) in PLAIN else jsonable(v, whole=True)
+                                       for c, v in zip(columns, map(r.__getitem__, columns))}, ensure_ascii=False))
             first = False
         yield "".join(parts)
     yield "\n]\n"

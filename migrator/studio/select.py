@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalog import quote
-from .columns import BadRequest, Col, checked
+from .columns import TRUE_WORDS, BadRequest, Col, checked
 from .query import TableQuery
 
 KEY_ALIAS = "studio key {}"  # extra columns of a page: each row's ordering key, for the cursors
@@ -50,10 +50,12 @@ def keys_for(dialect: str, cols: list[Col], primary_key: tuple[str, ...], *, is_
     return out
 
 
-def bind(dialect: str, name: str, col_type: str, kind: str) -> str:
+def bind(dialect: str, name: str, col_type: str, kind: str | None) -> str:
     """A parameter compared with a column of this type. PostgreSQL gets text and parses it as the
-    column's type on the server (asyncpg insists on Python values of the parameter's exact type);
-    text is compared as text, so a char(n) column does not truncate what is looked for."""
+    column's type on the server (asyncpg insists on Python values of the parameter's exact type).
+    A visitor's text is compared as text, so a char(n) column does not truncate what is looked for;
+    a key's value (kind None) is parsed as the column's own type, so that it compares in the very
+    order ORDER BY uses (a citext or a name column's, say)."""
     if dialect == "sqlite":
         return f":{name}"
     if kind == "text":
@@ -85,7 +87,7 @@ class Select:
     def _filter(self, i: int, col: Col, op: str, raw: str) -> str:
         column = quote(col.name)
         if op == "isnull":
-            return f"{column} IS {'' if raw.strip().lower() in ('1', 't', 'true', 'y', 'yes', 'on') else 'NOT '}NULL"
+            return f"{column} IS {'' if raw.strip().lower() in TRUE_WORDS else 'NOT '}NULL"
         what = f"{col.name}__{op}" if op != "eq" else col.name
         if self.dialect == "postgres" and not col.sortable:
             # json, xml, geometric types: no = operator; compare their text
@@ -125,10 +127,9 @@ class Select:
                 if self.dialect == "postgres":
                     if not isinstance(value, str):  # the page's links carry PostgreSQL's text of each key
                         raise BadRequest("the cursor does not come from one of this studio's page links")
-                    if key.kind != "text":
-                        casts.append((name, key.type))
+                    casts.append((name, key.type))
                 params[name] = value
-                b = bind(self.dialect, name, key.type, key.kind)
+                b = bind(self.dialect, name, key.type, None)
                 step = f"{key.expr} {'>' if later else '<'} {b}"
                 if key.nullable and nulls_first != later:  # the NULLs come after any value, this way
                     step = f"({step} OR {key.expr} IS NULL)"
