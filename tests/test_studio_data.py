@@ -316,6 +316,8 @@ def test_postgres_shows_the_planners_estimate_above_the_threshold_and_says_so(pg
     assert not small["estimated"] and small["total"] == len([r for r in THINGS if r[1] == 2])
     walked, _ = walk(c, "/api/tables/things?page=last", "previous")  # the last page without an exact count
     assert [r[0] for r in walked] == list(range(130, 0, -1))
+    far = c.get("/api/tables/things", params={"page": 3}).json()  # by number, in the far half: counted
+    assert (far["total"], far["estimated"], [r[0] for r in far["rows"]]) == (130, False, list(range(101, 131)))
     listed = {r["name"]: r for r in c.get("/api/tables").json()["relations"]}
     assert listed["things"]["estimated"] and not listed["owners"]["estimated"]
     assert "~130" in c.get("/tables/owners").text

@@ -88,22 +88,27 @@ def relation(catalog: dict[str, RelationFacts], name: str, base: str = "/tables"
 
 # -- counting --------------------------------------------------------------------------------------
 
-async def count(m: Migrator, select: Select) -> tuple[int | None, bool]:
-    """(rows, estimated). None when counting hit the statement timeout and no estimate is known."""
-    estimate = None
-    if m.db.dialect == "postgres":
-        sql, params = select.estimate()
-        plan = (await fetch(m, sql, params))[0]
-        plan = next(iter(plan.values()))
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-        if estimate >= ESTIMATE_ABOVE:
-            return estimate, True
+async def count(m: Migrator, select: Select) -> tuple[int, bool]:
+    """(rows, estimated). SQLite counts. PostgreSQL shows the planner's estimate from ESTIMATE_ABOVE
+    rows on; below, it counts, and keeps the estimate if the count hits the statement timeout."""
+    sql, params = select.count()
+    if m.db.dialect == "sqlite":
+        return int((await fetch(m, sql, params))[0]["n"]), False
+    sql, params = select.estimate()
+    plan = next(iter((await fetch(m, sql, params))[0].values()))
+    plan = json.loads(plan) if isinstance(plan, str) else plan  # asyncpg: text; psycopg: parsed
+    estimate = int(plan[0]["Plan"]["Plan Rows"])
+    if estimate >= ESTIMATE_ABOVE:
+        return estimate, True
+    return await _exact(m, select, estimate)
+
+
+async def _exact(m: Migrator, select: Select, estimate: int) -> tuple[int, bool]:
     try:
         sql, params = select.count()
         return int((await m.db.fetch(sql, params))[0]["n"]), False
-    except (StatementError, sqlite3.Error):  # e.g. statement_timeout on a huge view
-        return (estimate, True) if estimate is not None else (None, False)
+    except StatementError:  # the statement timeout: keep the estimate
+        return estimate, True
 
 
 async def check(m: Migrator, select: Select, cursor: tuple | None = None) -> None:
@@ -145,11 +150,15 @@ async def page(m: Migrator, rel: Relation, query: TableQuery) -> dict:
         total, estimated = len(first), False  # the whole view is on this page: no count (a search's scan)
     else:
         total, estimated = await count(m, select)
-    pages = max(1, math.ceil(total / PAGE_SIZE)) if total is not None else None
-    exact = total is not None and not estimated
+    if (estimated and select.keys and cursor is None and isinstance(query.page, int)
+            and (query.page - 1) * PAGE_SIZE >= total / 2):
+        # A page by number in the far half of an estimated count: counting exactly (a scan of the
+        # smallest index) and reading backwards from the end beats an OFFSET walk to it, and the
+        # page is then exactly that page.
+        total, estimated = await _exact(m, select, total)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    exact = not estimated
     number = query.page
-    if number == "last" and pages is None:
-        raise BadRequest("page=last needs a row count, and counting this table timed out")
     if number == "last":
         number = pages
     if cursor is None and exact and number > pages:
