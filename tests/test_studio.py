@@ -8,13 +8,14 @@ import json
 import re
 import signal
 import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2 as httpx  # what Starlette's TestClient uses too
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import run_cli, start_cli, wait_until
+from conftest import ROOT, run_cli, runner_env, start_cli, wait_until
 from migrator import Migrator
 from migrator.studio import create_app
 
@@ -282,3 +283,13 @@ def test_cli_bad_url_and_busy_port_are_one_error_line(sqlite_backend, project):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_the_studio_bench_runs_end_to_end(pg_admin_url):
+    """bench/studio.py is not a test (no timing is asserted); this only keeps it from rotting."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "studio.py"), "--scale=120", "--runs=1", "--export",
+                           "--backend=sqlite", "--backend=psycopg", "--pg-url", pg_admin_url],
+                          cwd=ROOT, env=runner_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "### sqlite" in done.stdout and "### psycopg" in done.stdout and "### asyncpg" not in done.stdout
+    assert "| users, page=last |" in done.stdout and "| 128 rows, 3 pages |" in done.stdout  # and the demo's 8
