@@ -15,7 +15,7 @@ import httpx2 as httpx  # what Starlette's TestClient uses too
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import ROOT, run_cli, runner_env, start_cli, wait_until
+from conftest import ROOT, run_cli, runner_env, start_cli
 from migrator import Migrator
 from migrator.studio import create_app
 

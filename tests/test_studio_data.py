@@ -6,7 +6,6 @@ import csv
 import datetime
 import html
 import io
-import json
 import re
 from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
@@ -293,7 +292,7 @@ def test_the_tables_page_and_the_sidebar_list_every_table_and_view_with_its_row_
 def test_numbers_are_right_aligned_on_every_backend(data, project):
     page = client(data, project).get("/tables/things").text
     price = price_of(1)
-    assert re.search(rf'<th class="num" title="[^"]*">\s*<a href="[^"]*sort=price">price</a>', page)
+    assert re.search(r'<th class="num" title="[^"]*">\s*<a href="[^"]*sort=price">price</a>', page)
     assert re.search(rf'<td class="num">{price}(\.00)?</td>', page)  # PostgreSQL's numeric comes as text
     assert '<td class="date">2025-' in page
 

@@ -17,8 +17,9 @@ from urllib.parse import quote as url_quote
 from ..engine import Migrator
 from ..errors import DatabaseError, StatementError
 from .catalog import RelationFacts
-from .columns import BadRequest, Col, kind_of, jsonable
-from .query import RESERVED, Filter, TableQuery
+from . import layout
+from .columns import BadRequest, Col, kind_of
+from .query import Filter, TableQuery
 from .select import KEY_ALIAS, Select, keys_for
 
 PAGE_SIZE = 50
@@ -55,11 +56,6 @@ class Relation:
     @property
     def path(self) -> str:
         return f"{self.base}/" + url_quote(self.name, safe="")
-
-    def row_path(self, values: tuple) -> str | None:
-        if not self.primary_key or any(v is None for v in values):
-            return None
-        return f"{self.path}/" + ",".join(url_quote(_text(v), safe="") for v in values)
 
 
 async def fetch(m: Migrator, sql: str, params: dict | None = None) -> list[dict]:
@@ -207,11 +203,11 @@ async def page(m: Migrator, rel: Relation, query: TableQuery) -> dict:
         else:
             links["previous"] = query.link(path, page=max(1, number - 1), before=keys[0])
     return {
-        **_describe(rel, query),
+        **layout.describe(rel, query),
         "page": number, "page_size": PAGE_SIZE, "pages": pages, "total": total, "estimated": estimated,
         "previous": number - 1 if has_prev else None, "next": number + 1 if has_next and rows else None,
         "links": links,
-        **_cells(rel, rows),
+        **layout.cells(rel, rows),
     }
 
 
@@ -246,7 +242,7 @@ async def row(m: Migrator, catalog: dict[str, RelationFacts], rel: Relation, key
             if len(target) != len(fk.columns) or any(v is None for v in values):
                 continue
             child = relation(catalog, facts.name, rel.base)
-            narrow = TableQuery(filters=tuple(Filter(c, "eq", _text(v)) for c, v in zip(fk.columns, values)))
+            narrow = TableQuery(filters=tuple(Filter(c, "eq", layout.text(v)) for c, v in zip(fk.columns, values)))
             sub = _select(m, child, narrow)
             sql, params = sub.count(cap=RELATED_CAP + 1)
             n = int((await fetch(m, sql, params))[0]["n"])
@@ -255,8 +251,8 @@ async def row(m: Migrator, catalog: dict[str, RelationFacts], rel: Relation, key
                                   "more_than": n > RELATED_CAP, "link": narrow.link(child.path),
                                   "columns": [c.name for c in child.cols], "numeric": [c.numeric for c in child.cols],
                                   "kinds": [c.kind for c in child.cols],
-                                  "primary_key": list(child.primary_key), **_cells(child, rows)})
-    return {**_describe(rel, TableQuery()), "key": list(key), **_cells(rel, [the_row]),
+                                  "primary_key": list(child.primary_key), **layout.cells(child, rows)})
+    return {**layout.describe(rel, TableQuery()), "key": list(key), **layout.cells(rel, [the_row]),
             "referenced_by": referenced_by}
 
 
@@ -312,96 +308,9 @@ def _key_of(r: dict, n: int) -> tuple:
     return tuple(r[KEY_ALIAS.format(i)] for i in range(n))
 
 
-def _text(value) -> str:
-    """A value as the URL and the filters carry it (and PostgreSQL parses back)."""
-    shown = jsonable(value, whole=True)
-    if isinstance(shown, bool):
-        return "true" if shown else "false"
-    return shown if isinstance(shown, str) else json.dumps(shown) if isinstance(shown, (list, dict)) else str(shown)
-
-
 def _describe_key(columns: tuple[str, ...], values: tuple[str, ...]) -> str:
     return ", ".join(f"{c} = {v!r}" for c, v in zip(columns, values))
 
 
-def _describe(rel: Relation, query: TableQuery) -> dict:
-    path = rel.path
-    by_name = {c.name: c for c in rel.cols}
-    shown = {f.param[0] for f in query.filters if _filter_row_value(query, by_name[f.column])}
-    return {
-        "name": rel.name, "kind": rel.kind, "path": path,
-        "columns": [c.name for c in rel.cols],
-        "types": [c.type for c in rel.cols],
-        "numeric": [c.numeric for c in rel.cols],
-        "kinds": [c.kind for c in rel.cols],
-        "primary_key": list(rel.primary_key),
-        "sort": query.sort, "desc": query.desc, "search": query.search,
-        "filters": [{"column": f.column, "op": f.op, "value": f.value, "text": f.describe(),
-                     "remove": query.without(path, i)} for i, f in enumerate(query.filters)],
-        "order": _order_text(rel, query),
-        "form": {  # what the HTML page's links and forms need (not in the JSON)
-            "filter_row": [_filter_input(query, c) for c in rel.cols],
-            # what the filter form sends besides the filter row's inputs and the search box
-            "hidden": [(k, v) for k, v in query.pairs(page=1, search="", after=None, before=None, format=None)
-                       if k not in shown],
-            "jump_hidden": query.pairs(page=1, after=None, before=None, format=None),
-            "sort_links": {c.name: query.sort_link(path, c.name) for c in rel.cols if c.sortable},
-            "clear": query.link(path, filters=(), search="", page=1),
-        },
-        "searchable": any(c.kind == "text" for c in rel.cols),
-    }
-
-
-SHORTHAND_KINDS = ("number", "date", "datetime", "time")  # where the filter row's `>5` means a comparison
-
-
-def _filter_input(query: TableQuery, col: Col) -> dict:
-    """One input of the filter row: its name in the query string and the filter it shows."""
-    return {"column": col.name, "name": col.name + "__eq" if col.name in RESERVED else col.name,
-            "value": _filter_row_value(query, col)}
-
-
-def _filter_row_value(query: TableQuery, col: Col) -> str:
-    """The one filter on this column the filter row can show and send back ('' if none or several)."""
-    mine = [f for f in query.filters if f.column == col.name and f.op != "isnull"]
-    if len(mine) != 1 or (mine[0].op != "eq" and (col.kind not in SHORTHAND_KINDS or col.name in RESERVED)):
-        return ""
-    return mine[0].shorthand()
-
-
-def _order_text(rel: Relation, query: TableQuery) -> str | None:
-    if query.sort:
-        tail = [c for c in rel.primary_key if c != query.sort]
-        return f"{query.sort}{' descending' if query.desc else ''}" + (f", then {', '.join(tail)}" if tail else "")
-    if rel.primary_key:
-        return ", ".join(rel.primary_key)
-    return "storage order" if rel.kind == "table" else None
-
-
-def _cells(rel: Relation, rows: list[dict]) -> dict:
-    """The rows as JSON-ready lists, and beside them the link of every cell that has one:
-    a foreign key's value to the row it references, a primary key's to this row's own page."""
-    names = [c.name for c in rel.cols]
-    values = [[jsonable(r[n]) for n in names] for r in rows]
-    links: list[list[str | None]] = []
-    for r in rows:
-        own = rel.row_path(tuple(r[c] for c in rel.primary_key)) if rel.primary_key else None
-        cells: list[str | None] = [own if n in rel.primary_key else None for n in names]
-        for link in rel.links:
-            vals = tuple(r[c] for c in link.columns)
-            if any(v is None for v in vals):
-                continue
-            target_path = f"{rel.base}/" + url_quote(link.table, safe="")
-            if link.to_row:
-                href = f"{target_path}/" + ",".join(url_quote(_text(v), safe="") for v in vals)
-            else:
-                href = TableQuery(filters=tuple(Filter(c, "eq", _text(v)) for c, v in zip(link.target, vals))
-                                  ).link(target_path)
-            for c in link.columns:
-                cells[names.index(c)] = href
-        links.append(cells)
-    return {"rows": values, "cell_links": links}
-
-
 __all__ = ["NotFound", "Relation", "relation", "relations", "page", "row", "export_plan", "export_rows",
-           "count", "PAGE_SIZE", "ESTIMATE_ABOVE", "RESERVED"]
+           "count", "PAGE_SIZE", "ESTIMATE_ABOVE"]
