@@ -41,6 +41,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from migrator.studio import create_app  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOAD_AT_START = os.getloadavg()[0]  # other work on the machine shows in every figure
 
 
 def runner(*args: str) -> None:
@@ -116,7 +117,8 @@ def table(results: dict[str, list], scale: int, runs: int, seeded: dict[str, flo
     lines = [f"Studio data pages at --scale={scale:,} (users and loan_applications each hold about "
              f"{scale:,} rows); median of {runs} requests; ratio to the first page of users (HTML).",
              f"{platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-             f"{time.strftime('%Y-%m-%d')}.", ""]
+             f"{time.strftime('%Y-%m-%d')}; load average {LOAD_AT_START:.1f} at the start, "
+             f"{os.getloadavg()[0]:.1f} at the end.", ""]
     for backend, rows in results.items():
         base = rows[0][2]
         lines += [f"### {backend} (volume seed: {seeded[backend]:.1f} s)", "",
