@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .drivers import open_driver
+from .journal import queries
 from .errors import BackupFailed, ConfigError
 from .url import DatabaseURL, redact
 
@@ -63,9 +64,9 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
 async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0) -> Path:
     """Replace the database's contents with a backup made by `backup`; returns the backup's path.
 
-    Holds the runner's lock meanwhile, so no migration runs in between. PostgreSQL: everything
-    happens in one transaction (schemas emptied, then the archive), so a failed restore changes
-    nothing. SQLite: the backup API copies into the live file, so open connections see either
+    PostgreSQL: everything happens in one transaction that holds the runner's lock (so no
+    migration runs in between) and empties the schemas, then loads the archive, so a failed
+    restore changes nothing. SQLite: the backup API copies into the live file, so open connections see either
     the old or the restored database, never a mix.
     """
     path = Path(path)
@@ -85,9 +86,8 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
         live = Path(url.target)
         if live.exists() and live.samefile(path):
             raise ConfigError(f"{path} is the database itself; name a backup file")
-    db = await open_driver(url, lock_wait=lock_wait, create=True)
+    db = await open_driver(url, lock_wait=lock_wait, create=True)  # the same errors as every command
     try:
-        await db.lock()
         if url.dialect == "postgres":
             await _pg_restore(url, pg_restore, psql, path, lock_wait)
         else:
@@ -296,6 +296,7 @@ async def _check_archive(url: DatabaseURL, pg_restore: str, path: Path) -> None:
 _EMPTY_DATABASE = r"""
 SET client_min_messages = warning;
 SET lock_timeout = '{lock_timeout_ms}ms';
+{runner_lock};
 DO $runner_restore$
 DECLARE
     doomed name;
@@ -350,7 +351,7 @@ async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, 
     async def feed() -> None:
         try:
             runner.stdin.write(b"BEGIN;\n" + _EMPTY_DATABASE.format(
-                lock_timeout_ms=max(1, int(lock_wait * 1000))).encode())
+                lock_timeout_ms=max(1, int(lock_wait * 1000)), runner_lock=queries("postgres")["lock"][0]).encode())
             while chunk := await render.stdout.read(1 << 16):
                 runner.stdin.write(chunk)
                 await runner.stdin.drain()

@@ -120,9 +120,14 @@ def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Pro
 
 
 def discover(project_dir: Path, dialect: str) -> Project:
-    """Read the project's files for `dialect`; problems are collected, never raised."""
+    """Read the project's files for `dialect`; problems in them are collected, never raised.
+
+    A project directory that does not exist or has no sql/ folder is a ConfigError: a deploy
+    started in the wrong folder must fail, not succeed having done nothing.
+    """
     assert dialect in DIALECTS
     project_dir = Path(project_dir)
+    require_project(project_dir)
     problems: list[Problem] = []
     ups = _scan(project_dir / "sql", project_dir, problems)
     downs = _scan(project_dir / "rollbacks", project_dir, problems)
@@ -170,3 +175,23 @@ def _repeatables(project_dir: Path, dialect: str, problems: list[Problem]) -> li
             if match["name"] not in chosen or match["dialect"] == dialect:
                 chosen[match["name"]] = (match["dialect"], path)
     return [Repeatable(name, read_script(path, project_dir)) for name, (_, path) in sorted(chosen.items())]
+
+
+def require_project(project_dir: Path) -> None:
+    """Raise ConfigError unless `project_dir` is a folder holding sql/ (an empty sql/ is a new project)."""
+    where = f"the project directory {project_dir}" + ("" if str(project_dir) not in (".", "") else
+                                                        f" ({Path.cwd()})")
+    if not project_dir.is_dir():
+        problem = "does not exist" if not project_dir.exists() else "is not a folder"
+        raise ConfigError(f"{where} {problem}; --dir chooses it (default: the current directory)")
+    if not (project_dir / "sql").is_dir():
+        raise ConfigError(f"{where} has no sql/ folder of migrations; --dir chooses the project directory "
+                          "(default: the current directory)")
+
+
+def read_rollbacks(migrations: list[Migration]) -> None:
+    """Read the rollback files now (discovery leaves them for later): one that is not UTF-8 stops
+    the command with a clear error before anything has changed."""
+    for m in migrations:
+        if m.rollback is not None:
+            m.rollback.load()

@@ -181,14 +181,18 @@ class Project:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One unit of work in a plan: apply `migration`, or roll back `version`."""
+class Rollback:
+    """One applied migration to roll back, with the rollback SQL `down` will run."""
 
     version: int
     name: str
     sql: str
     source: str  # the file the SQL comes from, or "journal" for a stored rollback
     migration: Migration | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:04d}_{self.name}"
 
 
 @dataclass(frozen=True)

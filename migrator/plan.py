@@ -16,7 +16,7 @@ from .model import (
     Repeatable,
     RepeatableStatus,
     State,
-    Step,
+    Rollback,
 )
 
 
@@ -105,7 +105,7 @@ def plan_down(
     count: int | None = None,
     to: int | None = None,
     everything: bool = False,
-) -> list[Step]:
+) -> list[Rollback]:
     """Applied migrations to roll back, newest first, each with the rollback SQL to run.
 
     The file in rollbacks/ wins; without it the copy stored in the journal at apply time
@@ -126,9 +126,9 @@ def plan_down(
     for a in chosen:
         m = files.get(a.version)
         if m is not None and m.rollback is not None:
-            steps.append(Step(a.version, a.name, m.rollback.sql, m.rollback.display_path, m))
+            steps.append(Rollback(a.version, a.name, m.rollback.sql, m.rollback.display_path, m))
         elif a.rollback_sql is not None:
-            steps.append(Step(a.version, a.name, a.rollback_sql, "journal", m))
+            steps.append(Rollback(a.version, a.name, a.rollback_sql, "journal", m))
         else:
             raise MigratorError(f"{a.version:04d}_{a.name}: no rollback file rollbacks/{a.version:04d}_{a.name}.sql "
                                 "and none stored in the journal; nothing was rolled back")

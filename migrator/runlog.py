@@ -3,8 +3,8 @@
 For production audits (`--log-file` / $RUNNER_LOG_FILE): who ran what against which database,
 each step with its duration, errors with their exit status. Each line is one `write` on a file
 opened for appending, so it is on disk as soon as the event happens (a crash keeps every earlier
-line) and lines of runners sharing one file do not interleave. Passwords are redacted from every
-string before it is written.
+line) and lines of runners sharing one file do not interleave. Every string passes the command
+line's `clean` (which hides every password the run knows of) before it is written.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from .errors import ConfigError
 from .model import StepResult
@@ -26,10 +27,10 @@ STEP_EVENTS = {"up": "applied", "down": "rolled_back", "seed": "seeded", "baseli
 class RunLog:
     """Appends events to `path` (created 0600); `RunLog(None)` logs nothing."""
 
-    def __init__(self, path: str | Path | None):
+    def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact):
         self.path = Path(path) if path else None
         self.run_id = uuid.uuid4().hex[:12]  # groups the lines of one run when runners share a file
-        self.password: str | None = None
+        self.clean = clean
         self.started = False
         self._start = time.monotonic()
         self._fd: int | None = None
@@ -46,8 +47,6 @@ class RunLog:
         if self.started:
             return
         self.started = True
-        if url is not None:
-            self.password = url.password
         self.write("start", command=command, database=url.display if url else None,
                    dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()),
                    os_user=_os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
@@ -80,7 +79,7 @@ class RunLog:
 
     def _redact(self, value):
         if isinstance(value, str):
-            return redact(value, self.password)
+            return self.clean(value)
         if isinstance(value, dict):
             return {k: self._redact(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

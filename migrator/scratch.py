@@ -77,7 +77,7 @@ async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncItera
     name = f"runner_scratch_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         try:
-            await admin.execute_script(f'CREATE DATABASE "{name}"')
+            await admin.run_script(f'CREATE DATABASE "{name}"')
         except StatementError as exc:
             raise ConfigError(f"could not create a scratch database on {like.display}: {exc.message}; "
                               "pass --scratch-url=<an empty database> instead") from None
@@ -86,9 +86,9 @@ async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncItera
             yield Scratch(_with_database(like, name), f"the temporary database {name} on {host}", temporary=True)
         finally:
             try:
-                await admin.execute_script(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.run_script(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except StatementError:  # before PostgreSQL 13; our own connections are closed by now
-                await admin.execute_script(f'DROP DATABASE IF EXISTS "{name}"')
+                await admin.run_script(f'DROP DATABASE IF EXISTS "{name}"')
     finally:
         await admin.close()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .url import DEFAULT_URL, DatabaseURL, parse
+
 
 def setting(name: str, project_dir: str | Path = ".") -> str | None:
     """$NAME if set and not empty, else NAME from `<project_dir>/.env`, else None."""
@@ -19,3 +21,8 @@ def setting(name: str, project_dir: str | Path = ".") -> str | None:
         return None
     from dotenv import dotenv_values  # here: without a .env, every command starts without it
     return dotenv_values(path).get(name) or None
+
+
+def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:
+    """--url, else $DATABASE_URL, else DATABASE_URL from the project's .env, else the SQLite default."""
+    return parse(url or setting("DATABASE_URL", project_dir) or DEFAULT_URL)

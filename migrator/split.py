@@ -75,3 +75,8 @@ def split_postgres(script: str) -> list[Statement]:
         message, offset = (exc.args + (None, None))[:2]  # ParseError(message, index)
         raise StatementError(str(message), offset if isinstance(offset, int) else None) from None
     return [Statement(s.start, script[s.start:s.stop]) for s in slices]
+
+
+def split(script: str, dialect: str) -> list[Statement]:
+    """The script's statements by `dialect`'s rules (for files run statement by statement)."""
+    return split_sqlite(script) if dialect == "sqlite" else split_postgres(script)

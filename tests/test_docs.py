@@ -1,14 +1,14 @@
 """The README documents every command of the usage string, and its two commands come first."""
 import re
 
-import runner
+from migrator.cli.usage import USAGE
 from conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def usage_lines() -> list[str]:
-    usage = runner.__doc__.split("Usage:", 1)[1].split("\n\n", 1)[0]
+    usage = USAGE.split("Usage:", 1)[1].split("\n\n", 1)[0]
     return [line.strip().replace("runner.py ", "", 1) for line in usage.strip().splitlines()
             if "--help" not in line and "--version" not in line]
 
@@ -19,7 +19,7 @@ def test_every_usage_line_is_in_the_readme():
 
 
 def test_every_option_is_in_the_readme():
-    options = set(re.findall(r"^\s+(--[a-z-]+)", runner.__doc__, re.M)) - {"--help", "--version"}
+    options = set(re.findall(r"^\s+(--[a-z-]+)", USAGE, re.M)) - {"--help", "--version"}
     assert sorted(o for o in options if o not in README) == []
 
 

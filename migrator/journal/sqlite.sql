@@ -1,4 +1,4 @@
--- The runner's bookkeeping on SQLite. Each block is one named query, run by migrator/journal.py;
+-- The runner's bookkeeping on SQLite. Each block is one named query, run by migrator/journal/__init__.py;
 -- parameters are :named. Blocks may hold several statements, run in order.
 
 -- name: create
@@ -45,9 +45,6 @@ FROM sqlite_master WHERE type = 'table'
 -- name: applied
 SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed
 FROM schema_journal ORDER BY version;
-
--- name: is_recorded
-SELECT count(*) AS n FROM schema_journal WHERE version = :version;
 
 -- name: up_done
 -- Re-read under the lock before a migration runs: a row means another runner applied it meanwhile.
@@ -96,9 +93,6 @@ UPDATE schema_journal SET failed = 1 WHERE version = :version;
 
 -- name: repeatables
 SELECT name, checksum, applied_at FROM schema_journal_repeatable ORDER BY name;
-
--- name: repeatable_checksum
-SELECT checksum FROM schema_journal_repeatable WHERE name = :name;
 
 -- name: repeatable_done
 -- Re-read under the lock before a repeatable runs: a row means this text of it has run already.

@@ -1,4 +1,4 @@
--- The runner's bookkeeping on PostgreSQL. Each block is one named query, run by migrator/journal.py;
+-- The runner's bookkeeping on PostgreSQL. Each block is one named query, run by migrator/journal/__init__.py;
 -- parameters are :named (converted to $n for asyncpg, %(name)s for psycopg).
 -- The tables live in the connection's current schema (the first of search_path).
 
@@ -50,9 +50,6 @@ SELECT version, name, checksum, rollback_sql, rollback_checksum,
        applied_by, duration_ms, failed
 FROM schema_journal ORDER BY version;
 
--- name: is_recorded
-SELECT count(*) AS n FROM schema_journal WHERE version = :version;
-
 -- name: up_done
 -- Re-read under the lock before a migration runs: a row means another runner applied it meanwhile.
 SELECT 1 AS done FROM schema_journal WHERE version = :version;
@@ -92,16 +89,9 @@ FROM schema_journal_events ORDER BY id DESC LIMIT :limit;
 CREATE TEMP TABLE runner_seed (scale integer NOT NULL) ON COMMIT DROP;
 INSERT INTO runner_seed (scale) VALUES (:scale);
 
--- name: drop_seed_params
-SELECT 1;
-
--- name: try_lock
-SELECT pg_try_advisory_lock(hashtextextended(current_database() || '.' || current_schema() || '.schema_journal', 0)) AS locked;
-
--- name: unlock
-SELECT pg_advisory_unlock(hashtextextended(current_database() || '.' || current_schema() || '.schema_journal', 0));
-
--- name: xact_lock
+-- name: lock
+-- The runner's lock, taken first in every transaction that writes; it ends with the transaction,
+-- so nothing is left held behind a connection pooler.
 SELECT pg_advisory_xact_lock(hashtextextended(current_database() || '.' || current_schema() || '.schema_journal', 0));
 
 -- name: mark_failed
@@ -110,9 +100,6 @@ UPDATE schema_journal SET failed = true WHERE version = :version;
 -- name: repeatables
 SELECT name, checksum, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at
 FROM schema_journal_repeatable ORDER BY name;
-
--- name: repeatable_checksum
-SELECT checksum FROM schema_journal_repeatable WHERE name = :name;
 
 -- name: repeatable_done
 -- Re-read under the lock before a repeatable runs: a row means this text of it has run already.
