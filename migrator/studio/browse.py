@@ -299,32 +299,25 @@ async def export_plan(m: Migrator, rel: Relation, query: TableQuery) -> Select:
 async def export_rows(m: Migrator, select: Select) -> AsyncIterator[list[dict]]:
     """Every row of the view, EXPORT_CHUNK at a time, each chunk after the last one's key.
 
-    PostgreSQL reads every chunk in one REPEATABLE READ transaction: the export is one snapshot,
-    and MVCC lets writers go on meanwhile. SQLite reads each chunk on its own, since a transaction
-    held for a whole export would keep writers (`up` included) from committing until it ends; a
-    row that stays put is still exported exactly once, as each chunk starts after the last key.
+    Each chunk is read in a transaction of its own (the driver's `fetch`): nothing is held open
+    for the length of an export, so writers (`up` included) are never kept waiting by one. A row
+    that stays put is exported exactly once, as each chunk starts after the last one's key; a row
+    written meanwhile is in the export if its key comes after the chunk being read.
     """
-    snapshot = m.db.dialect == "postgres"
-    if snapshot:
-        await m.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    try:
-        cursor, offset = None, 0
-        while True:
-            if select.keys:
-                chunk = await fetch(m, *select.page(EXPORT_CHUNK, cursor=cursor))
-            else:
-                chunk = await fetch(m, *select.page(EXPORT_CHUNK, offset=offset))
-                offset += len(chunk)
-            if not chunk:
-                break
-            if select.keys:
-                cursor = _key_of(chunk[-1], len(select.keys))
-            yield chunk  # each row a dict by column name (and the key's extra columns, unused)
-            if len(chunk) < EXPORT_CHUNK:
-                break
-    finally:
-        if snapshot:
-            await m.db.execute("ROLLBACK")  # read only: nothing to commit
+    cursor, offset = None, 0
+    while True:
+        if select.keys:
+            chunk = await fetch(m, *select.page(EXPORT_CHUNK, cursor=cursor))
+        else:
+            chunk = await fetch(m, *select.page(EXPORT_CHUNK, offset=offset))
+            offset += len(chunk)
+        if not chunk:
+            return
+        if select.keys:
+            cursor = _key_of(chunk[-1], len(select.keys))
+        yield chunk  # each row a dict by column name (and the key's extra columns, unused)
+        if len(chunk) < EXPORT_CHUNK:
+            return
 
 
 # -- helpers ---------------------------------------------------------------------------------------
