@@ -240,6 +240,14 @@ def test_the_password_never_appears(pg_backend, project):
         assert "hunter2pw" not in c.get(path).text
 
 
+def test_a_page_gives_up_at_the_statement_timeout(pg_backend, project, pg_cli):
+    project.migration("0001_slow", "CREATE VIEW slow AS SELECT pg_sleep(5)::text AS s;\n", "DROP VIEW slow;\n")
+    assert pg_cli("up").returncode == 0
+    c = TestClient(create_app(pg_backend.url, project.root, statement_timeout=0.2), base_url="http://127.0.0.1")
+    response = c.get("/api/tables/slow")  # its count and its rows each run the view: 5 s
+    assert response.status_code == 503 and "statement timeout" in response.json()["error"]
+
+
 def test_cli_serves_prints_the_address_and_stops_on_ctrl_c(sqlite_backend, project):
     project.migration("0001_users", USERS, "DROP TABLE users;")
     assert run_cli("up", backend=sqlite_backend, project=project).returncode == 0
