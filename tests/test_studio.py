@@ -301,3 +301,15 @@ def test_the_studio_bench_runs_end_to_end(pg_admin_url):
     assert done.returncode == 0, done.stderr
     assert "### sqlite" in done.stdout and "### psycopg" in done.stdout and "### asyncpg" not in done.stdout
     assert "| users, page=last |" in done.stdout and "| 128 rows, 3 pages |" in done.stdout  # and the demo's 8
+
+
+def test_the_migrations_page_shows_what_changed_in_an_edited_file_and_its_data_checks(studied, project):
+    project.write("checks/0001_users.sql", "-- runner: after\nSELECT id FROM users WHERE id < 0;\n")
+    app = client(studied, project)
+    items = app.get("/api/status").json()["migrations"][1]
+    assert items["state"] == "modified"
+    assert "+-- edited after it was applied" in items["changes"]
+    page = app.get("/").text
+    assert "What changed in the file since it was applied" in page
+    assert "+-- edited after it was applied" in page
+    assert "Data checks (checks/0001_users.sql)" in page and "SELECT id FROM users WHERE id &lt; 0;" in page

@@ -21,7 +21,8 @@ EVENT_LIMIT = 1000  # the newest events the events page filters over
 
 async def migrations(m: Migrator) -> dict:
     """`status --json`'s document, each migration with more: who applied it, the SQL `up` would
-    run for a pending one, and the rollback `down` would run for an applied one (file or stored copy)."""
+    run for a pending one, the rollback `down` would run for an applied one (file or stored copy),
+    its data checks, and for an edited one the diff of the SQL as applied against today's file."""
     report = await m.status()
     applied = {a.version: a for a in await m.applied()}
     files = m.project.by_version()
@@ -33,6 +34,9 @@ async def migrations(m: Migrator) -> dict:
         mig = files.get(s.version)
         if s.state.value == "pending" and mig is not None:
             entry["up"] = {"path": mig.up.display_path, "sql": mig.up.sql}
+        # a data checks file (checks/), and for an edited applied file what changed (the "changes" diff)
+        entry["checks_file"] = ({"path": mig.checks.display_path, "sql": mig.checks.sql}
+                                if mig is not None and mig.checks is not None else None)
         row = applied.get(s.version)
         if row is not None and not row.failed:
             try:
