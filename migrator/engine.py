@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, NamedTuple
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
@@ -36,8 +35,7 @@ Progress = Callable[[StepResult], None]
 __all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url"]
 
 
-@dataclass(frozen=True)
-class StatusReport:
+class StatusReport(NamedTuple):
     dialect: str
     current: int | None
     migrations: list[MigrationStatus]
@@ -51,8 +49,7 @@ class StatusReport:
                 "invalid_indexes": [{"index": i, "table": t} for i, t in self.invalid_indexes]}
 
 
-@dataclass(frozen=True)
-class ResetResult:
+class ResetResult(NamedTuple):
     dropped: list[str]  # "table users", "view kpi_summary", …
     applied: list[StepResult]
     seeded: list[StepResult]

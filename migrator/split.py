@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import StatementError
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     offset: int  # index in the script of the statement's first character of code
     sql: str
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import ConfigError
@@ -35,8 +35,7 @@ _ENCODE = ("percent-encode @ : / ? # [ ] and spaces in a user name, password or 
            "(%40 %3A %2F %3F %23 %5B %5D %20)")
 
 
-@dataclass(frozen=True, repr=False)
-class DatabaseURL:
+class DatabaseURL(NamedTuple):
     dialect: str  # "sqlite" | "postgres"
     driver: str  # "sqlite" | "asyncpg" | "psycopg"
     target: str  # SQLite: a file path; PostgreSQL: the URL as postgresql://…
@@ -236,7 +235,7 @@ def _postgres(url: str, rest: str, driver: str) -> DatabaseURL:
     )
     if parts.path == "/":  # asyncpg reads a bare "/" as the database "", libpq as none: name libpq's choice
         named = "postgresql://" + parts.netloc + "/" + quote(parsed.database_name, safe="") + query
-        parsed = replace(parsed, target=named)
+        parsed = parsed._replace(target=named)
     return parsed
 
 
