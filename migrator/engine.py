@@ -5,7 +5,6 @@ migration, each in its own transaction together with its journal row, so a failu
 trace of the failed step and keeps every earlier one. Steps are reported (`on_progress`) once
 they are durable.
 """
-from __future__ import annotations
 
 import asyncio
 import contextlib
@@ -398,7 +397,8 @@ class Migrator:
             return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
-            match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
+            match = [s for s in self.project.seeds
+                     if wanted in (s.name, s.label, s.script.display_path.rsplit("/", 1)[-1].removesuffix(".sql"))]
             if not match:
                 known = ", ".join(s.name for s in self.project.seeds) or "none"
                 raise ConfigError(f"no seed named {wanted!r} in seeds/ (known: {known})")

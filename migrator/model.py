@@ -5,7 +5,6 @@ every other module passes these records around. Records are immutable NamedTuple
 frozen dataclasses: a dataclass costs ~1 ms to define (generated code), paid by every command
 at start-up, a NamedTuple a tenth of that.
 """
-from __future__ import annotations
 
 import enum
 from pathlib import Path
@@ -22,14 +21,14 @@ class Script:
 
     __slots__ = ("path", "display_path", "_sql", "_checksum", "_read")
 
-    def __init__(self, path: Path, sql: str | None = None, checksum: str | None = None, display_path: str = "",
+    def __init__(self, path: str | Path, sql: str | None = None, checksum: str | None = None, display_path: str = "",
                  *, read: Callable[[], tuple[str, str]] | None = None):
         assert (sql is not None and checksum is not None) or read is not None
         self.path = path
         self.display_path = display_path  # relative to the project directory, for messages
         self._sql, self._checksum, self._read = sql, checksum, read
 
-    def load(self) -> Script:
+    def load(self) -> "Script":
         """Read the file now if it has not been read (raises ConfigError if it is not UTF-8)."""
         if self._sql is None:
             self._sql, self._checksum = self._read()
@@ -198,7 +197,7 @@ class Project(NamedTuple):
     migrations: list[Migration]
     seeds: list[Seed]
     problems: list[Problem] = []  # never changed in place: discover() builds the lists
-    repeatables: list[Repeatable] = []
+    repeatables: "list[Repeatable]" = []
 
     def by_version(self) -> dict[int, Migration]:
         return {m.version: m for m in self.migrations}

@@ -9,7 +9,6 @@ took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
 file goes to the server whole.
 """
-from __future__ import annotations
 
 import re
 import sqlite3

@@ -8,7 +8,6 @@ differently is refused with a ConfigError, so both drivers reach the same databa
 user: mostly an unencoded `@ : / ? #` in a password, which would otherwise put part of the
 password where it is printed (`postgresql://u:p@ss@host/db` is user u, password p, host ss).
 """
-from __future__ import annotations
 
 import os
 import re
@@ -92,7 +91,7 @@ class DatabaseURL(NamedTuple):
         ports = tuple(p or default_port for p in self.ports) or (default_port,)
         return ("postgres", hosts, ports, self.database_name)
 
-    def with_database(self, name: str) -> DatabaseURL:
+    def with_database(self, name: str) -> "DatabaseURL":
         """The same server, user and parameters, connected to database `name` (PostgreSQL)."""
         if self.dialect != "postgres":
             raise ValueError("with_database is for PostgreSQL URLs")

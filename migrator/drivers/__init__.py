@@ -10,7 +10,6 @@ Nothing a driver relies on outlives one transaction (no session settings, sessio
 server-side prepared statements), so PostgreSQL works the same behind PgBouncer in transaction
 pooling mode as directly.
 """
-from __future__ import annotations
 
 import re
 from typing import Mapping, NamedTuple, Protocol, Union
