@@ -1,5 +1,7 @@
 """The command line: parsed on the asked-for command's usage lines (fast) with the same result as
 docopt on the whole usage; a mistake gets one plain sentence and the usage lines of its command."""
+import time
+
 import pytest
 from docopt import docopt
 
@@ -176,3 +178,13 @@ def test_version_prints_the_version(argv, capsys):
 def test_a_value_that_looks_like_help_is_the_options_value(capsys):
     status, out, err = run(["status", "--dir", "--help"], capsys)
     assert status == 2 and err.startswith("error: the project directory --help does not exist")
+
+
+def test_a_very_long_argument_is_answered_at_once(tmp_path, capsys):
+    # Every printed line passes the password filter; its URL pattern used to be tried at every
+    # letter of a long word, so `down <100 KB>` took two minutes to say the count is no number.
+    (tmp_path / "sql").mkdir()
+    started = time.monotonic()
+    status, out, err = run(["down", "x" * 100_000, "--dir", str(tmp_path)], capsys)
+    assert status == 2 and err.startswith("error: <count> must be a whole number")
+    assert time.monotonic() - started < 10
