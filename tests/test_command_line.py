@@ -76,11 +76,14 @@ MISTAKES = [
     (["fleet", "up"], "`fleet up` needs --targets=<file>", ["fleet up"]),
     (["fleet", "stat", "--targets=t.txt"], "unknown fleet command 'stat'; did you mean 'status'?", ["fleet status"]),
     (["fleet"], "`fleet` needs a command: up, down, status, verify or seed", ["fleet"]),
+    (["flet", "up"], "unknown command 'flet'; did you mean 'fleet'?", ["fleet"]),
     (["migrate"], "unknown command 'migrate'; use `up` to apply the pending migrations", ["up"]),
     (["push"], "unknown command 'push'; the runner applies the SQL files you write: use `up` (on a development "
                "database, `reset` rebuilds it from the files)", ["up", "reset"]),
     (["generate"], "unknown command 'generate'; the runner does not generate SQL from a schema, you write it: "
                    "`new <name>` creates the next migration's files", ["new"]),
+    (["migrat"], "unknown command 'migrat'; use `up` to apply the pending migrations", ["up"]),
+    (["rollback"], "unknown command 'rollback'; use `down` to roll back the newest migration", ["down"]),
     (["status\n"], r"unknown command 'status\n'; did you mean 'status'?", ["status"]),  # pasted: still one line
 ]
 

@@ -116,15 +116,15 @@ def read_argv(argv: list[str]) -> ReadArgv:
         if token.startswith("--"):
             typed, eq, value = token.partition("=")
             name = resolve_option(typed)
-            if name and values[name] is None and eq:
+            takes_value = bool(name and values[name])
+            if name and eq and not takes_value:
                 read.value_of_flag = read.value_of_flag or (name, value)
-            elif name and values[name] and not eq:
-                if i >= len(argv) or argv[i] == "--":
-                    read.missing_value = read.missing_value or name
-                    value = None
-                else:
+            elif takes_value and not eq:
+                if i < len(argv) and argv[i] != "--":  # docopt takes the next word, even `--json`
                     value, i = argv[i], i + 1
-            read.options.append((name, value if eq or (name and values[name]) else None, typed))
+                else:
+                    read.missing_value = read.missing_value or name
+            read.options.append((name, value if eq or takes_value else None, typed))
         elif token.startswith("-") and token != "-" and not _is_number(token):
             read.options.append(("--help" if token == "-h" else None, None, token))
         else:

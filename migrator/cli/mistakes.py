@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from difflib import get_close_matches
 
-from .grammar import Command, commands, option_values, read_argv, usage_lines
+from .grammar import Command, ReadArgv, commands, option_values, read_argv, usage_lines
 
 
 class UsageError(Exception):
@@ -42,31 +42,37 @@ def what_is_wrong(argv: list[str]) -> UsageError:
         return UsageError("no command given")
     first, *rest = read.words
     if first == "fleet":
-        fleet = {name.split()[1]: c for name, c in known.items() if name.startswith("fleet ")}
+        fleet = {name.split()[1]: c.lines for name, c in known.items() if name.startswith("fleet ")}
         if not rest:
-            return UsageError(f"`fleet` needs a command: {_either(fleet)}", _lines_of(fleet.values()))
+            return UsageError(f"`fleet` needs a command: {_either(fleet)}", _lines_of(fleet))
         if rest[0] not in fleet:
             return _unknown(rest[0], fleet, "fleet command")
-        command, arguments = fleet[rest[0]], rest[1:]
+        command, arguments = known[f"fleet {rest[0]}"], rest[1:]
     elif first in known:
         command, arguments = known[first], rest
-    elif first.lower() in OTHER_TOOLS:
-        advice, names = OTHER_TOOLS[first.lower()]
-        return UsageError(f"unknown command {_shown(first)}; {advice}", _lines_of(known[n] for n in names))
     else:
-        return _unknown(first, {name: c for name, c in known.items() if " " not in name}, "command")
+        first_words: dict[str, list[str]] = {}  # `fleet` stands for its five lines
+        for name, c in known.items():
+            first_words.setdefault(name.split()[0], []).extend(c.lines)
+        close = get_close_matches(first.lower(), [*first_words, *OTHER_TOOLS], n=1)
+        if close and close[0] in OTHER_TOOLS:  # `migrate`, or `migrat`: another tool's verb
+            advice, names = OTHER_TOOLS[close[0]]
+            return UsageError(f"unknown command {_shown(first)}; {advice}",
+                              [line for name in names for line in known[name].lines])
+        return _unknown(first, first_words, "command")
     return _option_mistake(read, command) or _argument_mistake(arguments, command) or UsageError(
         f"this command line does not match the usage of `{command.name}`", command.lines)
 
 
-def _unknown(word: str, choices: dict[str, Command], what: str) -> UsageError:
+def _unknown(word: str, choices: dict[str, list[str]], what: str) -> UsageError:
+    """`did you mean` the closest choice (difflib's ratio, case aside), with its usage lines."""
     close = get_close_matches(word.lower(), choices, n=1)
     if close:
-        return UsageError(f"unknown {what} {_shown(word)}; did you mean '{close[0]}'?", choices[close[0]].lines)
-    return UsageError(f"unknown {what} {_shown(word)}", _lines_of(choices.values()))
+        return UsageError(f"unknown {what} {_shown(word)}; did you mean '{close[0]}'?", choices[close[0]])
+    return UsageError(f"unknown {what} {_shown(word)}", _lines_of(choices))
 
 
-def _option_mistake(read, command: Command) -> UsageError | None:
+def _option_mistake(read: ReadArgv, command: Command) -> UsageError | None:
     cmd = command.name
     seen: set[str] = set()
     for name, value, typed in read.options:
@@ -129,8 +135,8 @@ def _suggest(typed: str, command: Command) -> str:
     return f"; did you mean {_either(starting)}?" if starting else ""
 
 
-def _lines_of(chosen) -> list[str]:
-    return [line for c in chosen for line in c.lines]
+def _lines_of(choices: dict[str, list[str]]) -> list[str]:
+    return [line for lines in choices.values() for line in lines]
 
 
 def _either(names) -> str:
