@@ -191,3 +191,18 @@ def test_a_very_long_argument_is_answered_at_once(tmp_path, capsys):
     status, out, err = run(["down", "x" * 100_000, "--dir", str(tmp_path)], capsys)
     assert status == 2 and err.startswith("error: <count> must be a whole number")
     assert time.monotonic() - started < 10
+
+
+def test_the_usage_is_read_as_data_the_mistakes_are_explained_from():
+    # The explanations come from the usage text: a new command or option needs no code here,
+    # as long as the usage keeps this shape (no nested brackets).
+    from migrator.cli.grammar import Positional, commands, option_values
+
+    known = commands()
+    assert {name.split()[0] for name in known} == set(cli.COMMANDS)
+    assert known["down"].positionals == (Positional("<count>", required=False, repeated=False),)
+    assert known["seed"].positionals == (Positional("<name>", required=False, repeated=True),)
+    assert known["down"].exclusive == (("--to", "--all"),)
+    assert known["fleet seed"].required_options == ("--targets",)
+    assert option_values()["--to"] == "<version>" and option_values()["--json"] is None
+    assert "--url" in known["status"].options and "--parallel" not in known["status"].options
