@@ -33,10 +33,11 @@ def main(argv: list[str] | None = None, prog: str = "runner") -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     out = Output()
-    if asks_for(argv) == "--help":
+    asked = asks_for(argv)  # -h/--help or --version anywhere answers whatever else is there
+    if asked == "--help":
         print(usage_text(prog))
         return 0
-    if asks_for(argv) == "--version":
+    if asked == "--version":
         from .. import __version__
         print(__version__)
         return 0
