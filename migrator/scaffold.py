@@ -8,11 +8,16 @@ from .errors import ConfigError
 from .files import FILE_NAME, require_project
 from .model import rollback_template, up_template
 
+# A file name holds 255 bytes; the version, `_` and `.postgres.sql` (a dialect variant) need room too.
+MAX_NAME = 200
+
 
 def scaffold(project_dir: str | Path, name: str) -> tuple[Path, Path]:
     """Create sql/<next>_<name>.sql and rollbacks/<next>_<name>.sql; their paths."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ConfigError(f"migration name {name!r} may only contain letters, digits, '_' and '-'")
+    if len(name) > MAX_NAME:
+        raise ConfigError(f"migration name is {len(name)} characters long; at most {MAX_NAME} fit in a file name")
     project_dir = Path(project_dir)
     require_project(project_dir)
     existing = [m for p in (project_dir / "sql").glob("*.sql") if (m := FILE_NAME.match(p.name))]

@@ -20,3 +20,10 @@ def test_new_rejects_a_bad_name(project):
     result = run_cli("new", "bad name!", project=project)
     assert result.returncode == 2 and result.stderr.startswith("error:")
     assert list((project.root / "sql").iterdir()) == []
+
+
+def test_new_rejects_a_name_too_long_for_a_file_name(project):
+    result = run_cli("new", "x" * 300, project=project)
+    assert (result.returncode, result.stderr) == (
+        2, "error: migration name is 300 characters long; at most 200 fit in a file name\n")
+    assert list((project.root / "sql").iterdir()) == []

@@ -29,21 +29,24 @@ def usage_text(prog: str = "runner") -> str:
 def main(argv: list[str] | None = None, prog: str = "runner") -> int:
     """Run one command line; its exit status."""
     from .output import Output
-    from .parse import UsageError, parse_command_line
+    from .parse import UsageError, asks_for, parse_command_line
 
     argv = sys.argv[1:] if argv is None else argv
     out = Output()
-    if argv in (["-h"], ["--help"]):
+    asked = asks_for(argv)  # -h/--help or --version anywhere answers whatever else is there
+    if asked == "--help":
         print(usage_text(prog))
         return 0
-    if argv == ["--version"]:
+    if asked == "--version":
         from .. import __version__
         print(__version__)
         return 0
     try:
         args = parse_command_line(argv)
     except UsageError as exc:
-        out.error(["invalid command line; see --help", str(exc).replace("runner.py ", f"{prog} ")])
+        # the sentence, then only the usage lines it is about; the options are in --help
+        usage = [line.replace("runner.py ", f"{prog} ") for line in exc.usage]
+        out.error([exc.message, "Usage:", *usage, f"`{prog} --help` describes every option."])
         return EXIT_USAGE
     return _run(args, out)
 
