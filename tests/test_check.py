@@ -5,6 +5,8 @@ import pytest
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.all_pg_versions  # catalog reads: see tests/pg_servers.py
+
 USERS = ("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, credit INTEGER DEFAULT 1);\n",
          "DROP TABLE users;\n")
 
