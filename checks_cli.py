@@ -21,7 +21,7 @@ async def run_checks(args: dict, out, *, lock_wait: float) -> int:
 
     url = resolve_url(args["--url"], args["--dir"])
     out.password = url.password
-    common = dict(scratch_url=args["--scratch-url"], lock_wait=lock_wait)
+    common = dict(scratch_url=args["--scratch-url"], scratch_prelude=args["--scratch-prelude"], lock_wait=lock_wait)
 
     if args["check"]:
         from migrator.checks import check
