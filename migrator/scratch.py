@@ -58,25 +58,25 @@ async def scratch_database(like: DatabaseURL, explicit: str | None = None, *, pr
                            lock_wait: float = 30.0) -> AsyncIterator[Scratch]:
     """An empty database of `like`'s dialect for the duration of the block (`explicit`: that one),
     with the prelude's SQL run in it first."""
-    before = Prelude.read(prelude)  # read before anything is created: a wrong path changes nothing
+    prelude_script = Prelude.read(prelude)  # read before anything is created: a wrong path changes nothing
     if explicit:
         url = parse(explicit)
         await _refuse_unless_empty(url, lock_wait)
         async with _cleaned_up(lambda: _empty_again(url, lock_wait), f"the scratch database {url.display}"):
-            await _run_prelude(url, before, lock_wait)
+            await _run_prelude(url, prelude_script, lock_wait)
             yield Scratch(url, f"the scratch database {url.display}", temporary=False)
         return
     if like.dialect == "sqlite":
         folder = tempfile.mkdtemp(prefix="runner-scratch-")
         try:
             url = parse(f"file:{os.path.join(folder, 'scratch.db')}")
-            await _run_prelude(url, before, lock_wait)
+            await _run_prelude(url, prelude_script, lock_wait)
             yield Scratch(url, "a temporary SQLite file", temporary=True)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
     async with _temporary_postgres(like, lock_wait) as scratch:
-        await _run_prelude(scratch.url, before, lock_wait)
+        await _run_prelude(scratch.url, prelude_script, lock_wait)
         yield scratch
 
 
