@@ -61,7 +61,8 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="session")
-def pg_pool(request):
+def pg_pool():
+    """The session's servers: started on first use, stopped when the session ends."""
     pool = pg_servers.Pool()
     yield pool
     pool.stop_all()
