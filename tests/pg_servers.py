@@ -194,6 +194,22 @@ def any_bin_dir() -> Path:
     raise RuntimeError(MISSING)
 
 
+def _reachable(bin_dir: Path, run_as: list[str], scratch: Path) -> Path:
+    """`bin_dir`, or a copy of its installation under `scratch` when the unprivileged user that
+    runs the cluster (as root: postgres or nobody) cannot reach it, e.g. a wheel in a venv under
+    /root. A wheel's binaries find their libraries and share/ relative to themselves, so its
+    package folder and the `.libs` folder beside it are copied together."""
+    if not run_as or subprocess.run(run_as + ["test", "-x", str(bin_dir / "initdb")]).returncode == 0:
+        return bin_dir
+    package = bin_dir.parent.parent  # site-packages/<package>/pginstall/bin
+    copy = scratch / "install"
+    for folder in (package, package.with_name(package.name + ".libs")):
+        if folder.is_dir():
+            shutil.copytree(folder, copy / folder.name, symlinks=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(copy)], check=True)
+    return copy / package.name / bin_dir.parent.name / bin_dir.name
+
+
 class ThrowawayCluster:
     """A PostgreSQL cluster of our own in a temporary folder, on a free port, trust auth by default."""
 
@@ -204,6 +220,7 @@ class ThrowawayCluster:
         self.data = self.dir / "data"
         self._run_as = _unprivileged_prefix(self.dir)
         try:
+            self.bin_dir = _reachable(self.bin_dir, self._run_as, self.dir)
             subprocess.run(self._run_as + [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
                                            "--auth-local=trust", f"--auth-host={host_auth}", "-E", "UTF8",
                                            "--no-sync"], check=True, capture_output=True)
