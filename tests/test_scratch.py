@@ -148,6 +148,21 @@ def test_drift_with_the_prelude_expects_what_it_creates(project, backend, cli):
     assert done.stdout.startswith("no drift: ")
 
 
+def test_an_extension_the_live_database_has_is_expected_with_the_prelude(project, pg_backend, pg_cli):
+    # any extension will do; the PostgreSQL wheels ship fewer than Debian's server
+    extension = pg_backend.query("SELECT min(name) FROM pg_available_extensions "
+                                 "WHERE name IN ('pgcrypto', 'citext', 'vector')")[0][0]
+    project.migration("0001_a", "CREATE TABLE a (x INTEGER);\n", "DROP TABLE a;\n")
+    pg_backend.query(f"CREATE EXTENSION {extension}")  # by the DBA, outside the migrations
+    assert pg_cli("up").returncode == 0
+    without = pg_cli("drift")
+    assert without.returncode == 3
+    assert any(line.startswith(f"  added by hand: extension {extension} ") for line in without.stdout.splitlines())
+    prelude = project.write("prelude.sql", f"CREATE EXTENSION IF NOT EXISTS {extension};\n")
+    done = pg_cli("drift", "--scratch-prelude", str(prelude))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_a_failing_prelude_is_one_error_line_with_its_file_and_line(project, backend, scratch):
     project.migration("0001_loans", *LOANS)
     prelude = project.write("prelude.sql", ACCOUNTS + "CREATE TABLE broken (id INTEGER, CHECK (nope > 0));\n")
