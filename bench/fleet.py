@@ -16,7 +16,6 @@ allow CREATE DATABASE; the benchmark creates and drops databases named runner_be
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import shutil

@@ -58,7 +58,7 @@ def pg_first(i: int, *, lock: bool = False, asynchronous: bool = False) -> str:
     q = queries("postgres")
     parts = ["BEGIN"]
     if lock:  # the transaction lock between the two lock_timeouts, and the journal re-read
-        parts += ["SET LOCAL lock_timeout = '30000ms'", q["xact_lock"][0], "SET LOCAL lock_timeout = '0'",
+        parts += ["SET LOCAL lock_timeout = '30000ms'", q["lock"][0], "SET LOCAL lock_timeout = '0'",
                   inline(q["up_done"][0], {"version": i})]
     if asynchronous:
         parts.insert(1, "SET LOCAL synchronous_commit = off")

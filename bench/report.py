@@ -9,7 +9,6 @@ import shlex
 import sqlite3
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 import subjects

@@ -201,15 +201,15 @@ class RunnerAPI:
 
         start = time.perf_counter()
         async with Migrator.connect(db.runner_url, self.project) as m:
-            run_step = m.db.run_step
+            run_unit = m.db.run_unit
 
             async def interleaved_step(step):  # instrumentation only: the step itself runs untouched
                 nonlocal steps
                 await pause_when_due()
                 steps += 1
-                return await run_step(step)
+                return await run_unit(step)
 
-            m.db.run_step = interleaved_step
+            m.db.run_unit = interleaved_step
             await (m.up() if op == "up" else m.down(everything=True))
         elapsed = time.perf_counter() - start - paused
         await pause_when_due()  # nothing left unless a step was skipped

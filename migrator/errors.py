@@ -1,4 +1,4 @@
-"""Typed errors. Each carries the exit status the command line maps it to (see CONTRACT.md)."""
+"""Typed errors. Each carries the exit status the command line maps it to (the contract's exit statuses)."""
 from __future__ import annotations
 
 from .model import Problem, StepResult
@@ -52,10 +52,15 @@ class ScriptError(MigratorError):
         self.lock_timeout = False  # failed waiting for a lock (lock_timeout): worth retrying
 
 
-class ProblemsFound(MigratorError):
-    """`verify` found problems, or `up` refuses because of them."""
+class Refused(MigratorError):
+    """The database is not in a state the command may change (`baseline` on a journal that records
+    migrations already): nothing was changed."""
 
     exit_code = 3
+
+
+class ProblemsFound(Refused):
+    """`verify` found problems, or `up` refuses because of them."""
 
     def __init__(self, problems: list[Problem], headline: str):
         self.problems = problems
@@ -84,13 +89,29 @@ class DatabaseError(MigratorError):
 
 
 class StatementError(Exception):
-    """Raised by drivers: a statement failed at `offset` (0-based character index) of the text sent."""
+    """Raised by drivers: a statement failed.
+
+    `op`: the index of the failing operation in its unit (None outside a unit); `offset`: the
+    0-based character index of the failing statement in that Script's SQL (None when the
+    failure is not a statement of a script, or the database does not say); `lost`: how many
+    earlier units, not yet durable, the database rolled back with this one.
+    """
 
     def __init__(self, message: str, offset: int | None = None, detail: str | None = None, hint: str | None = None,
-                 lock_timeout: bool = False):
+                 lock_timeout: bool = False, *, op: int | None = None, sqlstate: str | None = None):
         super().__init__(message)
         self.message, self.offset, self.detail, self.hint = message, offset, detail, hint
         self.lock_timeout = lock_timeout
+        self.op, self.sqlstate = op, sqlstate
+        self.lost = 0
+
+
+class CheckFailed(StatementError):
+    """A Check op of a unit returned rows: `rows` holds the first three, `query` the check."""
+
+    def __init__(self, query: str, rows: list[tuple], *, op: int | None = None):
+        super().__init__("the check returned rows", op=op)
+        self.query, self.rows = query, rows
 
 
 class ConnectionLost(Exception):

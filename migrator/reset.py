@@ -6,6 +6,23 @@ sequences, routines, types, extensions), the runner's journal included.
 """
 from __future__ import annotations
 
+import os
+
+from .drivers import Sql
+from .errors import ConfigError
+from .steps import Part, run_step
+from .url import DatabaseURL
+
+
+def check_reset_allowed(url: DatabaseURL, *, force: bool) -> None:
+    """`reset` is for development databases: raise ConfigError where it must refuse."""
+    if os.environ.get("RUNNER_ENV", "").lower() == "production":
+        raise ConfigError("reset refuses: RUNNER_ENV=production, and reset drops every object in the "
+                          "database; unset RUNNER_ENV on a development machine")
+    if not url.is_local and not force:
+        raise ConfigError(f"reset refuses to drop everything in {url.display}: it is not a local database "
+                          "(SQLite or a PostgreSQL server on localhost); add --force if you really mean it")
+
 # (kind, name, DROP statement) for each object to drop, in an order that needs no CASCADE luck.
 SQLITE_OBJECTS = """
 SELECT type AS kind, name, 'DROP ' || upper(type) || ' IF EXISTS "' || replace(name, '"', '""') || '"' AS statement
@@ -56,14 +73,11 @@ ORDER BY step, name
 """
 
 
-async def drop_everything(db) -> list[str]:
+async def drop_everything(db, lock: list[Sql]) -> list[str]:
     """Drop every object, in one transaction; returns what was dropped, as "table users"."""
-    query = SQLITE_OBJECTS if db.dialect == "sqlite" else POSTGRES_OBJECTS
-    async with db.transaction(check=False):
-        objects = await db.fetch(query)
-        for obj in objects:
-            await db.execute_script(obj["statement"])
-        if db.dialect == "sqlite" and any(o["name"] == "sqlite_sequence" for o in await db.fetch(
-                "SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")):
-            await db.execute_script("DELETE FROM sqlite_sequence")  # AUTOINCREMENT counters
+    objects = await db.fetch(SQLITE_OBJECTS if db.dialect == "sqlite" else POSTGRES_OBJECTS)
+    drops = [Sql(o["statement"]) for o in objects]
+    if db.dialect == "sqlite" and await db.fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"):
+        drops.append(Sql("DELETE FROM sqlite_sequence"))  # AUTOINCREMENT counters
+    await run_step(db, lock, None, [Part(None, "(reset)", record=tuple(drops))])
     return [f"{o['kind']} {o['name']}" for o in objects]

@@ -19,9 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
-from urllib.parse import urlsplit, urlunsplit
 
-from .drivers import open_driver
+from .drivers import Script, Sql, Unit, open_driver
 from .errors import ConfigError, ConnectionLost, MigratorError, ScriptError, StatementError
 from .split import line_of
 from .url import DatabaseURL, parse
@@ -109,8 +108,8 @@ async def _run_prelude(url: DatabaseURL, prelude: Prelude | None, lock_wait: flo
         return
     db = await open_driver(url, lock_wait=lock_wait)
     try:
-        async with db.transaction(check=False):
-            await db.execute_script(prelude.sql)
+        await db.run_unit(Unit((Script(prelude.sql),)))
+        await db.flush()  # committed for the connections that come after this one
     except StatementError as exc:
         where = ScriptError(prelude.path, line_of(prelude.sql, exc.offset), exc.message, detail=exc.detail,
                             hint=exc.hint)
@@ -157,10 +156,11 @@ async def _empty_again(url: DatabaseURL, lock_wait: float) -> None:
     db = await open_driver(url, lock_wait=lock_wait)
     try:
         if db.dialect == "postgres":
-            async with db.transaction(check=False):
-                for row in await db.fetch(_OTHER_SCHEMAS):
-                    await db.execute_script(row["statement"])
-        await drop_everything(db)
+            schemas = await db.fetch(_OTHER_SCHEMAS)
+            if schemas:
+                await db.run_unit(Unit(tuple(Sql(row["statement"]) for row in schemas)))
+        await drop_everything(db, [])  # no lock: nothing else runs on a scratch database
+        await db.flush()
         left = (await snapshot(db)).object_names()
     finally:
         with contextlib.suppress(*CLEANUP_ERRORS):
@@ -169,31 +169,26 @@ async def _empty_again(url: DatabaseURL, lock_wait: float) -> None:
         raise ConfigError(f"{', '.join(left[:5])} could not be dropped")
 
 
-def _with_database(url: DatabaseURL, name: str) -> DatabaseURL:
-    parts = urlsplit(url.raw)
-    return parse(urlunsplit(parts._replace(path="/" + name)))
-
-
 @contextlib.asynccontextmanager
 async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncIterator[Scratch]:
     admin = await _admin_connection(like, lock_wait)
     name = f"runner_scratch_{os.getpid()}_{secrets.token_hex(4)}"
     try:
         try:
-            await admin.execute_script(f'CREATE DATABASE "{name}"')
+            await admin.run_script(f'CREATE DATABASE "{name}"')
         except StatementError as exc:
             raise ConfigError(f"could not create a scratch database on {like.display}: {exc.message}; "
                               "pass --scratch-url=<an empty database> instead") from None
 
         async def drop() -> None:
             try:
-                await admin.execute_script(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.run_script(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except StatementError:  # before PostgreSQL 13; our own connections are closed by now
-                await admin.execute_script(f'DROP DATABASE IF EXISTS "{name}"')
+                await admin.run_script(f'DROP DATABASE IF EXISTS "{name}"')
 
-        host = urlsplit(like.target).hostname or "the local server"
+        host = ",".join(h for h in like.hosts if h) or "the local server"
         async with _cleaned_up(drop, f"the temporary database {name} on {host}"):
-            yield Scratch(_with_database(like, name), f"the temporary database {name} on {host}", temporary=True)
+            yield Scratch(like.with_database(name), f"the temporary database {name} on {host}", temporary=True)
     finally:
         with contextlib.suppress(*CLEANUP_ERRORS):
             await admin.close()
@@ -205,6 +200,6 @@ async def _admin_connection(like: DatabaseURL, lock_wait: float):
         return await open_driver(like, lock_wait=lock_wait)
     except ConfigError as first:
         try:
-            return await open_driver(_with_database(like, "postgres"), lock_wait=lock_wait)
+            return await open_driver(like.with_database("postgres"), lock_wait=lock_wait)
         except ConfigError:
             raise first from None

@@ -25,7 +25,8 @@ from pg_servers import ThrowawayCluster  # noqa: F401  (tests start clusters of 
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "runner.py"
-PG_DRIVERS = ["asyncpg", "psycopg"]
+BACKENDS = ["sqlite", "asyncpg", "psycopg"]
+PG_DRIVERS = BACKENDS[1:]
 
 
 # -- PostgreSQL servers ----------------------------------------------------------------------------
@@ -46,14 +47,16 @@ def pytest_report_header(config):
 
 def pytest_generate_tests(metafunc):
     """Parametrize the PostgreSQL fixtures over the servers: the primary for every test, every
-    server for the tests marked all_pg_versions."""
+    server for the tests marked all_pg_versions (PgBouncer fronts the primary only)."""
     servers = metafunc.config.pg_servers
-    if not metafunc.definition.get_closest_marker("all_pg_versions"):
+    if not metafunc.definition.get_closest_marker("all_pg_versions") or "pooled_backend" in metafunc.fixturenames:
         servers = servers[:1]
     drivers = [pytest.param(driver, server, id=f"{driver}-{server.id}") for server in servers for driver in PG_DRIVERS]
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize(("backend", "pg_server"), [pytest.param("sqlite", None, id="sqlite"), *drivers],
                              indirect=True)
+    elif "pooled_backend" in metafunc.fixturenames:
+        metafunc.parametrize(("pooled_backend", "pg_server"), drivers, indirect=True)
     elif "pg_backend" in metafunc.fixturenames:
         metafunc.parametrize(("pg_backend", "pg_server"), drivers, indirect=True)
     elif "pg_server" in metafunc.fixturenames:
@@ -167,6 +170,31 @@ def backend(request, tmp_path, pg_server) -> Backend:
     return Backend(request.param, plain.replace("postgresql://", f"{scheme}://", 1), plain_url=plain)
 
 
+@pytest.fixture(scope="session")
+def pgbouncer(request, pg_pool):
+    """A PgBouncer in transaction pooling mode in front of the primary test server (tests/pgbouncer.py)."""
+    from pgbouncer import PgBouncer, find_pgbouncer
+
+    if find_pgbouncer() is None:
+        pytest.fail("PgBouncer is needed for these tests: install it (Debian: apt-get install pgbouncer); "
+                    ".ci/run does so when it is missing")
+    try:
+        admin_url = pg_pool.admin_url(request.config.pg_servers[0])
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    bouncer = PgBouncer(admin_url)
+    yield bouncer
+    bouncer.stop()
+
+
+@pytest.fixture
+def pooled_backend(request, pg_database, pgbouncer) -> Backend:
+    """A fresh PostgreSQL database reached through PgBouncer (transaction mode); `plain_url` is direct."""
+    name = pg_database.rsplit("/", 1)[1].split("?")[0]
+    scheme = "postgresql" if request.param == "asyncpg" else "postgresql+psycopg"
+    return Backend(request.param, pgbouncer.url(name, scheme), plain_url=pg_database)
+
+
 @pytest.fixture
 def sqlite_backend(tmp_path) -> Backend:
     path = tmp_path / "test.db"
@@ -214,12 +242,12 @@ def runner_env(**extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, backend: Backend | None = None, project: Project | None = None,
-            env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `python runner.py ARGS` the way a user would, in the project directory."""
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python runner.py ARGS` the way a user would, in the project directory (or `cwd`)."""
     command = [sys.executable, str(RUNNER), *args]
     if backend is not None:
         command += ["--url", backend.url]
-    return subprocess.run(command, cwd=project.root if project else None, env=env or runner_env(),
+    return subprocess.run(command, cwd=cwd or (project.root if project else None), env=env or runner_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -258,3 +286,49 @@ def error_of(result: subprocess.CompletedProcess) -> str:
     text = result.stderr
     at = text.find("error:")
     return text[at:] if at >= 0 else ""
+
+
+# -- Hypothesis: one profile, and how many inputs each property ran --------------------------------
+
+from hypothesis import is_hypothesis_test, settings  # noqa: E402
+from hypothesis.statistics import collector  # noqa: E402
+
+# No per-example deadline: the machine is shared, a slow example is not a failure.
+# HYPOTHESIS_PROFILE=thorough runs 25x as many inputs (before a release, or after touching a parser).
+settings.register_profile("runner", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "runner"))
+
+_INPUTS_RUN: dict[str, int] = {}  # property test's node id -> inputs that ran its body
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Count the inputs a property ran from the statistics Hypothesis reports when it finishes
+    (the same numbers `--hypothesis-show-statistics` prints at length)."""
+    if not is_hypothesis_test(pyfuncitem.obj):
+        yield
+        return
+    outer = collector.value  # Hypothesis' own pytest plugin listens here too
+
+    def note(stats) -> None:
+        _INPUTS_RUN[pyfuncitem.nodeid] = sum(
+            1 for phase in ("explicit", "reuse", "generate")
+            for case in stats.get(f"{phase}-phase", {}).get("test-cases", [])
+            if case["status"] in ("valid", "interesting"))
+        if outer is not None:
+            outer(stats)
+
+    with collector.with_value(note):
+        yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _INPUTS_RUN:
+        return
+    terminalreporter.write_sep("-", "Hypothesis: generated inputs run per property")
+    for nodeid, count in sorted(_INPUTS_RUN.items()):
+        terminalreporter.write_line(f"{count:>7,}  {nodeid}")
+    terminalreporter.write_line(f"{sum(_INPUTS_RUN.values()):>7,}  in all, over {len(_INPUTS_RUN)} "
+                                f"propert{'y' if len(_INPUTS_RUN) == 1 else 'ies'} "
+                                f"(profile {settings.get_current_profile_name()})")

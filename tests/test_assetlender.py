@@ -10,7 +10,8 @@ KPIS = {
     "funded_applications": 4, "funded_volume": 1000000, "payments_due": 16, "late_payments": 4,
     "delinquency_rate": Decimal("0.25"), "overdue_amount": 10000,
 }
-JOURNAL_TABLES = {"schema_journal", "schema_journal_events", "schema_journal_repeatable"}
+JOURNAL_TABLES = {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
+                            "schema_journal_meta"}
 
 
 def cli(backend, *args):

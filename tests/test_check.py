@@ -159,3 +159,16 @@ def test_check_applies_the_repeatables_after_the_last_migration(cli, project):
     assert lines[1] == "FAILED  sql/repeatable/ (1 file(s))"
     assert lines[2].startswith("  - applying them after the last migration failed: sql/repeatable/user_emails.sql:1: ")
     assert "; the repeatables failed" in done.stderr
+
+
+def test_many_unchecked_migrations_make_one_short_error_line(cli, project):
+    project.migration("0001_broken", "CREATE TABLE t (id INTEGER);\nSELECT * FROM nowhere;\n", "DROP TABLE t;\n")
+    for n in range(2, 300):
+        project.migration(f"{n:04d}_later_with_a_long_name", f"CREATE TABLE t{n} (id INTEGER);\n",
+                          f"DROP TABLE t{n};\n")
+    done = cli("check")
+    assert done.returncode == 3
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(line) < 400
+    assert "298 not checked: 0002_later_with_a_long_name, 0003_later_with_a_long_name, " \
+           "0004_later_with_a_long_name, … (and 295 more)" in line

@@ -298,10 +298,24 @@ def test_failed_postgres_restore_changes_nothing(project, pg_database, tmp_path)
 
 
 def test_pg_tools_get_the_password_in_the_environment_and_asyncpg_settings_as_options():
-    from migrator.backup import _libpq
     from migrator.url import parse
 
-    dsn, env = _libpq(parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales"))
-    assert dsn == "postgresql://app@db.example:5433/shop?sslmode=require"
+    url = parse("postgresql://app:p%40ss@db.example:5433/shop?sslmode=require&search_path=sales")
+    dsn, env = url.libpq_dsn_and_environment()
+    assert dsn == "postgresql://app@/shop?host=db.example&port=5433&sslmode=require"
     assert env["PGPASSWORD"] == "p@ss"
     assert env["PGOPTIONS"].endswith("-c search_path=sales")
+
+
+def test_backup_into_a_folder_that_does_not_exist_is_a_configuration_error(project, sqlite_backend, tmp_path):
+    two_migrations(project)
+    assert run_cli("up", backend=sqlite_backend, project=project).returncode == 0
+    for out in (f"{tmp_path}/newdir/", f"{tmp_path}/newdir/."):
+        result = run_cli("backup", f"--out={out}", backend=sqlite_backend, project=project)
+        assert result.returncode == 2
+        assert error_of(result) == f"error: {out} names a folder that does not exist; create it first, " \
+                                   "or give --out a file name\n"
+    assert not (tmp_path / "newdir").exists()  # it used to be written as a file named newdir
+    (tmp_path / "newdir").mkdir()
+    made = run_cli("backup", f"--out={tmp_path}/newdir/", backend=sqlite_backend, project=project)
+    assert made.returncode == 0 and [p.suffix for p in (tmp_path / "newdir").iterdir()] == [".db"]

@@ -30,7 +30,8 @@ def test_down_count_to_and_all(three, backend, cli):
     assert versions(backend) == [1]
     assert cli("down", "--all").returncode == 0
     assert versions(backend) == []
-    assert backend.tables() == {"schema_journal", "schema_journal_events", "schema_journal_repeatable"}
+    assert backend.tables() == {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
+                            "schema_journal_meta"}
 
 
 def test_down_uses_the_stored_copy_when_the_file_is_gone(three, project, backend, cli):

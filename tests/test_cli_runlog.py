@@ -87,3 +87,11 @@ def test_a_log_file_that_cannot_be_written_is_a_configuration_error(project, sql
     assert result.returncode == 2
     assert result.stderr.startswith("error: cannot open the log file ") and "Traceback" not in result.stderr
     assert sqlite_backend.tables() == set()
+
+
+def test_a_log_file_that_cannot_be_written_stops_the_run_before_the_database_is_touched(project, backend):
+    project.migration("0001_a", "CREATE TABLE a (id integer);", "DROP TABLE a;")
+    result = run_cli("up", "--log-file", "/dev/full", backend=backend, project=project)  # every write: ENOSPC
+    assert result.returncode == 2
+    assert result.stderr == "error: cannot write the log file /dev/full: No space left on device\n"
+    assert backend.journal() == []

@@ -61,7 +61,7 @@ def test_baseline_records_without_running(project, backend, cli):
     assert cli("up").returncode == 0
     assert "more" in backend.tables()
     again = cli("baseline", "1")
-    assert again.returncode == 1 and "baseline refuses" in again.stderr
+    assert again.returncode == 3 and "baseline refuses" in again.stderr  # refusing, as up refuses
 
 
 def test_repair_accepts_todays_checksums(project, backend, cli):

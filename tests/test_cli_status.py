@@ -1,5 +1,6 @@
 """`status` reports every version's state, exits 0 whatever it finds, and never writes."""
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -24,7 +25,9 @@ def test_status_json_shows_every_state(project, backend, cli):
     assert [(m["version"], m["name"], m["state"]) for m in doc["migrations"]] == [
         (1, "a", "applied"), (2, "b", "modified"), (3, "c", "missing"), (4, "d", "pending")]
     first = doc["migrations"][0]
-    assert set(first) == {"version", "name", "state", "applied_at", "duration_ms", "checksum"}
+    assert set(first) == {"version", "name", "state", "applied_at", "duration_ms", "checksum", "out_of_order",
+                          "checks"}
+    assert "changes" in doc["migrations"][1]  # the modified one: what changed since it was applied
     assert first["applied_at"].endswith("Z") and "T" in first["applied_at"]
     assert isinstance(first["duration_ms"], int) and len(first["checksum"]) == 64
     assert doc["migrations"][3]["applied_at"] is None
@@ -56,3 +59,18 @@ def test_status_hides_the_password(project, pg_backend):
     assert result.returncode == 0, result.stderr
     assert "sup3rsecret" not in result.stdout + result.stderr
     assert "postgres:***@" in result.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(project, sqlite_backend):
+    """`runner status | head -1` on a project whose status is more than a pipe holds (64 KiB)."""
+    for n in range(1, 701):
+        project.migration(f"{n:04d}_a_migration_with_a_rather_long_name_{n}", "SELECT 1;\n", "SELECT 1;\n")
+    sqlite3.connect(sqlite_backend.sqlite_path).close()
+    status = subprocess.Popen([sys.executable, str(RUNNER), "status", "--url", sqlite_backend.url],
+                              cwd=project.root, env=runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = status.stdout.readline()
+    status.stdout.close()  # what `head -1` does after its line
+    stderr = status.stderr.read().decode()
+    assert status.wait(timeout=60) == 0, stderr
+    assert first.startswith(b"database: ")
+    assert stderr == ""

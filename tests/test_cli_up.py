@@ -82,7 +82,8 @@ def test_single_transaction_is_all_or_nothing(project, backend, cli):
     result = cli("up", "--single-transaction")
     assert result.returncode == 1
     assert "error: sql/0003_broken.sql:1:" in result.stderr
-    assert backend.tables() - {"schema_journal", "schema_journal_events", "schema_journal_repeatable"} == set()
+    assert backend.tables() - {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
+                            "schema_journal_meta"} == set()
     assert backend.journal() == []
     project.write("sql/0003_broken.sql", "SELECT 1;")
     assert cli("up", "--single-transaction").returncode == 0

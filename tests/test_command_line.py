@@ -3,7 +3,9 @@ as docopt on the whole usage."""
 import pytest
 from docopt import docopt
 
-import runner
+from migrator import cli
+from migrator.cli.parse import parse_command_line
+from migrator.cli.usage import USAGE
 
 SAME_AS_WHOLE_USAGE = [
     ["up"],
@@ -26,14 +28,14 @@ SAME_AS_WHOLE_USAGE = [
 
 @pytest.mark.parametrize("argv", SAME_AS_WHOLE_USAGE, ids=" ".join)
 def test_a_command_parses_as_on_the_whole_usage(argv):
-    whole = docopt(runner.__doc__, argv=argv)
-    narrowed = runner.parse_command_line(argv)
+    whole = docopt(USAGE, argv=argv)
+    narrowed = parse_command_line(argv)
     assert {key: narrowed[key] for key in whole} == dict(whole)
 
 
 @pytest.mark.parametrize("argv", [["bogus"], ["status", "--bogus"], ["down", "1", "2"], []], ids=repr)
 def test_a_bad_command_line_shows_the_whole_usage(argv, capsys):
-    assert runner.main(argv) == runner.EXIT_USAGE
+    assert cli.main(argv, prog="runner.py") == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.startswith("error: invalid command line; see --help")
     assert "runner.py fleet up" in err and "runner.py studio" in err
@@ -48,7 +50,7 @@ def test_a_bad_command_line_shows_the_whole_usage(argv, capsys):
     (["status", "--port=1"], "--port"),
 ], ids=" ".join)
 def test_an_option_of_another_command_is_refused(argv, option, capsys):
-    assert runner.main(argv) == runner.EXIT_USAGE
+    assert cli.main(argv, prog="runner.py") == cli.EXIT_USAGE
     err = capsys.readouterr().err
     command = " ".join(argv[:2]) if argv[0] == "fleet" else argv[0]
     assert err.startswith(f"error: invalid command line; see --help\n{option} does not apply to `{command}`")
@@ -60,16 +62,14 @@ def test_an_option_of_another_command_is_refused(argv, option, capsys):
     ["up", "--dry", "--to", "3"],
 ], ids=" ".join)
 def test_every_command_takes_the_common_options_and_its_own(argv):
-    runner.parse_command_line(argv)
+    parse_command_line(argv)
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_help_prints_the_whole_usage_as_docopt_does(flag, capsys):
-    with pytest.raises(SystemExit) as done:
-        runner.main([flag])
-    assert done.value.code is None  # exit status 0
+    assert cli.main([flag], prog="runner.py") == 0
     fast = capsys.readouterr().out
     with pytest.raises(SystemExit):
-        docopt(runner.__doc__, argv=[flag])
+        docopt(USAGE, argv=[flag])
     assert fast == capsys.readouterr().out
     assert fast.startswith("SQL migration runner") and "Exit status:" in fast

@@ -58,3 +58,46 @@ def _sleeping_backends(backend) -> int:
         return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                             "AND state = 'active' AND query LIKE '%pg_sleep(60)%' "
                             "AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_a_failed_create_index_concurrently_leaves_an_invalid_index_that_is_named(project, pg_backend):
+    """CONCURRENTLY builds the index outside a transaction: when it fails (here a duplicate; a killed
+    run does the same) the index stays, invalid. The error, status, verify and repair name it and
+    the statement that fixes it; nothing calls the migration applied while the index is invalid."""
+    project.migration("0001_t", "CREATE TABLE t (a integer);\nINSERT INTO t VALUES (1), (2), (2);\n", "DROP TABLE t;")
+    project.migration("0002_idx", "-- runner: no-transaction\n"
+                      "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+                      "-- runner: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS t_a;\n")
+    fix = 'DROP INDEX CONCURRENTLY IF EXISTS "t_a";'
+    failed = run_cli("up", backend=pg_backend, project=project)
+    assert failed.returncode == 1 and "could not create unique index" in failed.stderr
+    assert "index t_a on t is invalid" in failed.stderr and fix in failed.stderr
+    assert pg_backend.journal() == [(1, "t", False), (2, "idx", True)]
+
+    status = run_cli("status", backend=pg_backend, project=project)
+    assert "note: index t_a on t is invalid" in status.stdout and fix in status.stdout
+    verify = run_cli("verify", backend=pg_backend, project=project)
+    assert verify.returncode == 3 and "invalid-index: index t_a on t is invalid" in verify.stderr
+    pg_backend.query("DELETE FROM t WHERE a = 2")
+    repair = run_cli("repair", backend=pg_backend, project=project)
+    assert repair.returncode == 3 and "repair refuses" in repair.stderr and fix in repair.stderr
+    assert pg_backend.journal() == [(1, "t", False), (2, "idx", True)]
+
+    pg_backend.query(fix)
+    assert run_cli("repair", backend=pg_backend, project=project).returncode == 0
+    assert run_cli("up", backend=pg_backend, project=project).returncode == 0
+    assert pg_backend.query("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                            "WHERE c.relname = 't_a'") == [(True,)]
+
+
+def test_up_never_calls_a_migration_applied_while_its_index_is_invalid(project, pg_backend):
+    """IF NOT EXISTS skips the invalid index an earlier run left: the file "succeeds" but stays failed."""
+    project.migration("0001_t", "CREATE TABLE t (a integer);\nINSERT INTO t VALUES (1), (2), (2);\n", "DROP TABLE t;")
+    project.migration("0002_idx", "-- runner: no-transaction\n"
+                      "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);\n",
+                      "-- runner: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS t_a;\n")
+    assert run_cli("up", backend=pg_backend, project=project).returncode == 1
+    pg_backend.query("DELETE FROM schema_journal WHERE version = 2")  # a person clearing it by hand
+    again = run_cli("up", backend=pg_backend, project=project)
+    assert again.returncode == 1 and "index t_a on t is invalid" in again.stderr
+    assert pg_backend.journal() == [(1, "t", False), (2, "idx", True)]

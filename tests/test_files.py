@@ -1,6 +1,10 @@
 """Discovery of sql/, rollbacks/ and seeds/: names, variants, checksums, directives."""
 import hashlib
+import os
 
+import pytest
+
+from migrator.errors import ConfigError
 from migrator.files import discover, normalise
 from migrator.model import ProblemKind, directives
 
@@ -78,3 +82,80 @@ def test_missing_rollback_is_not_a_discovery_problem(project):
     found = discover(project.root, "sqlite")
     assert found.problems == [] and found.migrations[0].rollback is None
     assert ProblemKind.MISSING_ROLLBACK.value == "missing-rollback"
+
+
+def problems_of(project_dir, dialect="sqlite"):
+    return [p.message for p in discover(project_dir, dialect).problems]
+
+
+def test_a_version_too_large_for_the_journal_is_a_bad_name_found_at_discovery(project):
+    project.migration("0001_first", "SELECT 1;", "SELECT 1;")
+    project.migration("1234567890123456789012345_huge", "SELECT 2;", "SELECT 2;")
+    project.migration("9223372036854775807_largest", "SELECT 3;", "SELECT 3;")  # 2**63 - 1 still fits
+    found = discover(project.root, "sqlite")
+    assert [m.version for m in found.migrations] == [1, 9223372036854775807]
+    assert [p.kind.value for p in found.problems] == ["bad-name", "bad-name"]  # sql/ and rollbacks/
+    assert found.problems[0].message.startswith(
+        "sql/1234567890123456789012345_huge.sql: version 1234567890123456789012345 is too large: "
+        "a version must fit a signed 64-bit integer")
+    assert found.problems[1].message.startswith("rollbacks/1234567890123456789012345_huge.sql: ")
+
+
+def test_duplicate_versions_name_the_files(project):
+    project.migration("0002_alpha", "SELECT 1;", "SELECT 1;")
+    project.migration("2_beta", "SELECT 1;", "SELECT 1;")
+    assert "version 2 is used by more than one name: sql/0002_alpha.sql, sql/2_beta.sql" in problems_of(project.root)
+
+
+def test_the_same_version_and_name_twice_names_the_files(project):
+    project.write("sql/0003_x.sql", "SELECT 1;")
+    project.write("sql/00003_x.sql", "SELECT 1;")
+    assert problems_of(project.root) == ["version 3 has several files: sql/00003_x.sql, sql/0003_x.sql"]
+
+
+def test_a_symbolic_link_that_leads_nowhere_is_reported(project):
+    (project.root / "sql/0001_gone.sql").symlink_to("../shared/0001_gone.sql")
+    (project.root / "sql/repeatable").mkdir()
+    (project.root / "sql/repeatable/view.sql").symlink_to("missing.sql")
+    assert problems_of(project.root) == [
+        "sql/0001_gone.sql: a symbolic link to ../shared/0001_gone.sql, which does not exist",
+        "sql/repeatable/view.sql: a symbolic link to missing.sql, which does not exist"]
+
+
+def test_a_loop_of_symbolic_links_is_reported(project):
+    (project.root / "sql/0001_loop.sql").symlink_to("0001_loop.sql")
+    assert problems_of(project.root) == ["sql/0001_loop.sql: cannot be read (Too many levels of symbolic links)"]
+
+
+def test_a_file_name_that_is_not_utf8_or_has_a_newline_is_reported_on_one_printable_line(project):
+    open(bytes(project.root / "sql") + b"/0001_caf\xe9.sql", "w").close()
+    project.write("sql/0002_two\nlines.sql", "SELECT 1;")
+    assert sorted(problems_of(project.root)) == [
+        "sql/0001_caf\\xe9.sql: name must be <version>_<name>.sql "
+        "(digits, underscore, letters/digits/_/-, optional .sqlite or .postgres)",
+        "sql/0002_two\\nlines.sql: name must be <version>_<name>.sql "
+        "(digits, underscore, letters/digits/_/-, optional .sqlite or .postgres)"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_is_a_configuration_error_naming_it(project):
+    path = project.write("sql/0001_secret.sql", "SELECT 1;")
+    path.chmod(0)
+    with pytest.raises(ConfigError, match=r"^sql/0001_secret.sql: cannot read it: Permission denied$"):
+        discover(project.root, "sqlite")
+
+
+def test_up_refuses_a_version_too_large_before_applying_anything(cli, project, backend):
+    # It used to apply 0001 and then fail: SQLite OverflowError, PostgreSQL "bigint out of range".
+    project.migration("0001_first", "CREATE TABLE first (id INT);", "DROP TABLE first;")
+    project.migration("1234567890123456789012345_huge", "CREATE TABLE huge (id INT);", "DROP TABLE huge;")
+    result = cli("up")
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert "sql/1234567890123456789012345_huge.sql: version 1234567890123456789012345 is too large" in result.stderr
+    assert backend.journal() == [] and "first" not in backend.tables()
+
+
+def test_a_file_with_a_nul_character_is_a_configuration_error_naming_its_line(project):
+    (project.root / "sql/0001_binary.sql").write_bytes(b"SELECT 1;\nSELECT 2;\x00\n")
+    with pytest.raises(ConfigError, match=r"^sql/0001_binary.sql:2: a NUL character; is it a binary file\?$"):
+        discover(project.root, "sqlite")

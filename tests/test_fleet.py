@@ -1,11 +1,11 @@
 """`runner.py fleet`: one command on many real databases (SQLite files and PostgreSQL databases)."""
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pty
 import signal
+import sqlite3
 import socket
 import subprocess
 import sys
@@ -207,14 +207,15 @@ def test_a_failing_canary_leaves_every_other_target_untouched(lending, tmp_path)
 def test_a_lock_wait_running_out_exits_4(lending, tmp_path):
     tenants = sqlite_tenants(tmp_path / "tenants", 3)
     write_targets(lending, tenants)
-    held = tenants["s01"].sqlite_path
-    held.touch()
-    with open(held, "rb") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)  # what another runner holds for its whole run
+    other = sqlite3.connect(tenants["s01"].sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # SQLite's write lock, as another runner's step holds it
+    try:
         done, results = fleet_json(lending, "up", "--continue-on-error", "--lock-wait=0.2")
+    finally:
+        other.close()
 
     assert done.returncode == 4
-    assert "another runner holds the lock" in results["s01"]["error"]["message"]
+    assert "could not take SQLite's write lock" in results["s01"]["error"]["message"]
     assert results["s00"]["result"] == results["s02"]["result"] == "ok"
 
 
@@ -349,7 +350,15 @@ async def test_a_stop_event_ends_a_run_between_migrations_never_inside_one(backe
     import asyncio
 
     stop = asyncio.Event()
-    async with Migrator.connect(backend.url, lending.root, stop=stop, on_progress=lambda r: stop.set()) as m:
+    async with Migrator.connect(backend.url, lending.root, stop=stop) as m:
+        apply = m.steps.migration
+
+        async def apply_then_stop(migration):  # the stop comes while the first migration is done
+            result = await apply(migration)
+            stop.set()
+            return result
+
+        m.steps.migration = apply_then_stop
         with pytest.raises(Stopped) as caught:
             await m.up()
     assert [s.version for s in caught.value.done] == [1]
@@ -370,15 +379,14 @@ def test_broken_migration_files_are_refused_before_any_target_is_touched(lending
     assert not any(b.sqlite_path.exists() for b in tenants.values())
 
 
-def test_the_readme_fleet_example_runs_as_written(tmp_path):
+def test_the_documented_fleet_example_runs_as_written(tmp_path):
     import re
     import shutil
 
     from conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Fleet: one command, many databases", 1)[1]
-    script = re.search(r"```sh\n(.*?)```", section, re.S)[1]
+    page = (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8")
+    script = re.search(r"```sh\n(.*?)```", page, re.S)[1]
     for folder in ("sql", "rollbacks", "seeds"):
         if (ROOT / folder).is_dir():
             shutil.copytree(ROOT / folder, tmp_path / folder)

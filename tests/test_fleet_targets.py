@@ -159,7 +159,7 @@ async def test_a_set_stop_event_starts_nothing_new():
 # -- how results are described ----------------------------------------------------------------------
 
 def test_the_table_names_each_target_its_result_version_changes_and_first_error_line():
-    import fleet_cli
+    from migrator.cli import fleet as fleet_cli
     from migrator.errors import ScriptError
     from migrator.model import StepResult
 
@@ -180,7 +180,7 @@ def test_the_table_names_each_target_its_result_version_changes_and_first_error_
 def test_the_json_document_is_streamed_one_target_at_a_time_and_never_shows_a_password():
     import json
 
-    import fleet_cli
+    from migrator.cli import fleet as fleet_cli
     from migrator.errors import ScriptError
     from migrator.model import StepResult
 

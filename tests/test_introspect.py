@@ -42,7 +42,7 @@ SCHEMA = {
 async def _snapshot_after(backend, sql: str):
     db = await open_driver(parse(backend.url), lock_wait=5)
     try:
-        await db.execute_script(sql)
+        await db.run_script(sql)
         return await snapshot(db)
     finally:
         await db.close()

@@ -21,7 +21,8 @@ def test_reset_drops_objects_made_by_hand_and_rebuilds(project, backend, cli):
     assert result.returncode == 0, result.stderr
     assert "dropped table " in result.stdout and "handmade" in result.stdout
     assert "reset: dropped" in result.stdout and "applied 1 migration(s), ran 1 seed file(s)" in result.stdout
-    assert backend.tables() == {"users", "schema_journal", "schema_journal_events", "schema_journal_repeatable"}
+    assert backend.tables() == {"users", "schema_journal", "schema_journal_events", "schema_journal_repeatable",
+                            "schema_journal_meta"}
     assert backend.query("SELECT id FROM users") == [(1,)]
     assert [v for v, _, _ in backend.journal()] == [1]
 

@@ -49,7 +49,7 @@ def test_up_test_refuses_no_transaction_files(project, pg_backend, pg_cli):
 
 
 def hold_table_lock(backend):
-    conn = psycopg.connect(backend.plain_url)
+    conn = psycopg.connect(backend.plain_url + "?application_name=busy-app")
     conn.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")  # an open transaction, as a busy app would
     return conn
 
@@ -61,10 +61,13 @@ def test_blocked_migration_fails_fast_by_lock_timeout(project, pg_backend, pg_cl
     holder = hold_table_lock(pg_backend)
     try:
         result = pg_cli("up", "--lock-timeout", "0.2")
+        pid = holder.execute("SELECT pg_backend_pid()").fetchone()[0]
     finally:
         holder.close()
     assert result.returncode == 1
-    assert error_of(result).startswith("error: sql/0002_col.sql:1: canceling statement due to lock timeout")
+    error = error_of(result).splitlines()
+    assert error[0] == "error: sql/0002_col.sql:1: canceling statement due to lock timeout"
+    assert error[1].startswith(f"t: locked by pid {pid} (user postgres, application busy-app, ")  # who to ask
     assert [v for v, _, _ in pg_backend.journal()] == [1]
 
 

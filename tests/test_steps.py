@@ -126,11 +126,11 @@ async def test_a_step_another_runner_did_meanwhile_is_skipped(backend, project):
         pending = await slow.plan_up()
         async with Migrator.connect(backend.url, project.root) as fast:
             await fast.up()
-        assert await slow._apply(pending[0]) is None
+        assert await slow.steps.migration(pending[0]) is None
         steps = await slow.plan_down(everything=True)
         async with Migrator.connect(backend.url, project.root) as fast:
             await fast.down(everything=True)
-        assert await slow._roll_back(steps[0]) is None
+        assert await slow.steps.rollback(steps[0]) is None
     assert backend.query("SELECT count(*) FROM schema_journal") == [(0,)]
     assert [e for e in backend.events() if e[0] == "up"] == [("up", 1, True), ("up", 2, True)]
     assert [e for e in backend.events() if e[0] == "down"] == [("down", 2, True), ("down", 1, True)]
@@ -143,7 +143,7 @@ async def test_a_step_waits_for_another_runners_transaction_lock_and_gives_up(ba
         migration = m.project.migrations[1]
         with hold_transaction_lock(backend):
             with pytest.raises(LockTimeout):
-                await m._apply(migration)
+                await m.steps.migration(migration)
     assert "b" not in backend.tables()
     assert backend.journal() == [(1, "a", False)]
 

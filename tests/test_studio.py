@@ -196,7 +196,7 @@ def test_the_studio_connection_refuses_writes(studied, project):
     async def try_write() -> str:
         async with Migrator.connect(studied.url, project.root, read_only=True) as m:
             try:
-                await m.db.execute("INSERT INTO users (id, name) VALUES (999, 'intruder')")
+                await m.db.run_script("INSERT INTO users (id, name) VALUES (999, 'intruder')")
             except Exception as exc:  # sqlite3.OperationalError / StatementError
                 return str(getattr(exc, "message", exc))
             return "written"

@@ -1,135 +1,143 @@
-"""The driver interface: "run this script" and "query that", nothing more.
+"""Drivers: how each database library carries out the runner's work.
 
-Every loop (over migrations, over statements of a no-transaction file) lives in the engine;
-a driver is one small module per database library, chosen by the URL.
+The engine composes every transaction as a `Unit`: an ordered list of operations (the runner's
+lock, a guard, the file's SQL, the journal's writes, ...) written once, in `migrator/steps.py`.
+A driver knows nothing of migrations or the journal; it runs a unit in as few trips as its
+database allows (SQLite: one hop to its thread; PostgreSQL: one message), runs a query, and
+runs a statement outside any transaction. Every loop lives in the engine.
+
+Nothing a driver relies on outlives one transaction (no session settings, session locks or
+server-side prepared statements), so PostgreSQL works the same behind PgBouncer in transaction
+pooling mode as directly.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import AsyncContextManager, Callable, Protocol
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol, Union
 
-from ..split import Statement
 from ..url import DatabaseURL
 
-Query = tuple[str, dict]  # one statement with its :named parameters
+
+class _Elapsed:
+    def __repr__(self) -> str:
+        return "ELAPSED_MS"
+
+
+# A parameter value the driver replaces with the milliseconds since its unit began, as the
+# statement runs: a step's duration, recorded in the same transaction as the step.
+ELAPSED_MS = _Elapsed()
 
 
 @dataclass(frozen=True)
-class StepSQL:
-    """One migration, rollback or seed: everything its transaction runs, handed to a driver at once.
+class Sql:
+    """One of the runner's own statements, with :named parameters."""
 
-    A driver runs it in as few trips as its database allows (SQLite: one hop to the connection's
-    thread; PostgreSQL: three messages), where statement-by-statement calls would pay a thread hop
-    or a network round trip each, as much as a small migration's own SQL costs.
-    """
+    text: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
-    script: str  # the file's SQL; only its errors carry an offset
-    done: Query | None  # re-read after the transaction lock: a row means another runner did this step
-    record: Callable[[int], list[Query]]  # the journal writes, given the step's duration in ms; pure
-    before: tuple[Query, ...] = ()  # after the lock, before the script (a seed's parameters)
-    check: bool = True  # SQLite: PRAGMA foreign_key_check must come back empty before COMMIT
+
+@dataclass(frozen=True)
+class Lock(Sql):
+    """The runner's transaction lock; waiting longer than lock_wait for it raises LockTimeout."""
+
+
+@dataclass(frozen=True)
+class Guard(Sql):
+    """A query run under the lock: a row means another runner did this step meanwhile, so the unit
+    is rolled back and reported as skipped."""
+
+
+@dataclass(frozen=True)
+class Check(Sql):
+    """A query whose rows are offending rows: any row rolls the unit back (CheckFailed)."""
+
+
+@dataclass(frozen=True)
+class Script:
+    """SQL from a project file; its failure names the offset of the failing statement in it."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What the database would refuse at commit, checked now: PostgreSQL's deferred constraints,
+    SQLite's foreign keys (not enforced while a migration runs) on what this unit's scripts wrote."""
+
+
+Op = Union[Sql, Script, Integrity]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One transaction. `keep=False` rolls it back at the end (`up --test`)."""
+
+    ops: tuple[Op, ...]
+    keep: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    skipped: bool  # a Guard found a row: nothing was changed
+    durable: bool  # this unit and every earlier one of this connection are durable now
 
 
 class Driver(Protocol):
     dialect: str  # "sqlite" | "postgres"
 
-    async def execute_script(self, sql: str) -> None:
-        """Run a whole script; raise StatementError with the failing offset in `sql`."""
+    async def run_unit(self, unit: Unit) -> Outcome:
+        """Run the unit as one transaction: every op in order, then commit (or roll back when
+        `keep` is false). Any failure rolls it all back and raises StatementError (its `op` the
+        index of the failing op, its `offset` into a Script's SQL), CheckFailed, LockTimeout or
+        ConnectionLost. A commit may wait for later units to become durable (see flush)."""
 
-    async def execute(self, sql: str, params: dict | None = None) -> None:
-        """Run one statement with :named parameters."""
+    async def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> list[dict]:
+        """One query with :named parameters, in a transaction of its own (read-only on a
+        read-only connection); its rows."""
 
-    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
-        """Run one query with :named parameters and return its rows."""
+    async def run_script(self, sql: str) -> None:
+        """SQL outside any transaction (`-- runner: no-transaction` statements, CREATE DATABASE);
+        units still waiting to be durable are made durable first."""
 
-    async def run_step(self, step: StepSQL) -> int | None:
-        """Run one step as one transaction and return its duration in ms, or None when `done` found a row.
-
-        In order: begin, take the transaction-level lock (LockTimeout after lock_wait), re-read
-        `done` (a row: roll back, return None), `before`, the script, `record(ms)`, the check,
-        commit. Any failure rolls it all back and raises StatementError (with an offset into
-        the script only when one of the script's statements failed), LockTimeout or ConnectionLost.
-        PostgreSQL commits it asynchronously; see make_durable().
-        """
-
-    async def make_durable(self) -> None:
-        """Return once every commit of this connection is durable.
-
-        PostgreSQL: run_step commits with synchronous_commit off (no wait for the WAL flush); one
-        synchronous commit flushes the WAL up to itself, so all earlier commits with it. SQLite
-        commits synchronously: nothing to do.
-        """
-
-    def transaction(self, *, check: bool = True) -> AsyncContextManager[None]:
-        """A write transaction that other runners cannot enter at the same time (bounded by lock_wait).
-
-        `check`: run the dialect's integrity check before commit (SQLite's foreign_key_check).
-        """
-
-    async def check_integrity(self) -> None:
-        """What the database would refuse at commit (SQLite: foreign keys; PostgreSQL: deferred
-        constraints), raised now as StatementError."""
-
-    def split(self, sql: str) -> list[Statement]:
-        """The script's statements, by the database's own rules (for no-transaction files)."""
-
-    async def lock(self) -> None:
-        """Take the run-level lock that keeps two runners from interleaving; LockTimeout after lock_wait."""
-
-    async def unlock(self) -> None: ...
+    async def flush(self) -> None:
+        """Return once every unit run so far is durable. Units are committed so that a small one
+        does not wait for the disk; a driver makes them durable at least every WINDOW seconds
+        and here."""
 
     async def close(self) -> None: ...
 
 
-async def open_driver(url: DatabaseURL, *, lock_wait: float, create: bool = True,
-                      pg_settings: dict[str, str] | None = None, read_only: bool = False) -> Driver:
+# How long completed units may wait to be made durable together (one disk flush for many small
+# migrations instead of one each). No more than this much work is ever at stake in a crash.
+WINDOW = 0.2
+
+
+async def open_driver(url: DatabaseURL, *, lock_wait: float = 30.0, lock_timeout: float | None = None,
+                      statement_timeout: float | None = None, read_only: bool = False,
+                      create: bool = True) -> Driver:
     """Connect with the driver the URL names. Imports it only now, so start-up stays fast.
 
-    `create=False` (read-only commands) never creates a SQLite file that does not exist.
-    `pg_settings`: session settings for PostgreSQL (lock_timeout, statement_timeout).
-    `read_only`: the database itself refuses every write on this connection (SQLite opens the
-    file with `mode=ro`; PostgreSQL sessions get `default_transaction_read_only = on`).
+    lock_wait: how long a unit waits for the runner's lock (then LockTimeout).
+    lock_timeout, statement_timeout (PostgreSQL): how long a statement of a unit may wait for a
+    table lock / run, set in each unit's own transaction.
+    read_only: the database itself refuses writes (SQLite `mode=ro`, PostgreSQL read-only
+    transactions). create=False never creates a SQLite file that does not exist.
     """
     if url.driver == "sqlite":
         from .sqlite import SqliteDriver
-        return await SqliteDriver.connect(url, lock_wait=lock_wait, create=create, read_only=read_only)
-    if read_only:
-        pg_settings = {**(pg_settings or {}), "default_transaction_read_only": "on"}
+        return await SqliteDriver.connect(url, lock_wait=lock_wait, create=create and not read_only,
+                                          read_only=read_only)
+    timeouts = {name: seconds for name, seconds in
+                (("lock_timeout", lock_timeout), ("statement_timeout", statement_timeout)) if seconds is not None}
     if url.driver == "asyncpg":
-        from .pg_asyncpg import AsyncpgDriver
-        return await AsyncpgDriver.connect(url, lock_wait=lock_wait, settings=pg_settings)
-    if url.driver == "psycopg":
-        from .pg_psycopg import PsycopgDriver
-        return await PsycopgDriver.connect(url, lock_wait=lock_wait, settings=pg_settings)
-    raise AssertionError(url.driver)
+        from .pg_asyncpg import AsyncpgDriver as driver
+    elif url.driver == "psycopg":
+        from .pg_psycopg import PsycopgDriver as driver
+    else:
+        raise AssertionError(url.driver)
+    return await driver.connect(url, lock_wait=lock_wait, timeouts=timeouts, read_only=read_only)
 
 
 # :name parameters outside string literals and identifiers; `::` casts are left alone.
-_PARAM = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|:([A-Za-z_]\w*)")
-
-
-def to_numbered(sql: str) -> tuple[str, list[str]]:
-    """:name -> $1, $2 … (asyncpg); returns the SQL and the parameter names in order."""
-    names: list[str] = []
-
-    def sub(m: re.Match) -> str:
-        if not m.group(1):
-            return m.group(0)
-        if m.group(1) not in names:
-            names.append(m.group(1))
-        return f"${names.index(m.group(1)) + 1}"
-
-    return _PARAM.sub(sub, sql), names
-
-
-def to_pyformat(sql: str) -> str:
-    """:name -> %(name)s (psycopg), with literal % doubled."""
-    out, last = [], 0
-    for m in _PARAM.finditer(sql):
-        if m.group(1):
-            out.append(sql[last:m.start()].replace("%", "%%"))
-            out.append(f"%({m.group(1)})s")
-            last = m.end()
-    out.append(sql[last:].replace("%", "%%"))
-    return "".join(out)
+PARAMETER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|:([A-Za-z_]\w*)")

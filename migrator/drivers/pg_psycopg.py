@@ -1,8 +1,8 @@
 """PostgreSQL through psycopg 3 (postgresql+psycopg:// URLs).
 
-Autocommit mode with explicit BEGIN/COMMIT, as psycopg's docs advise for code that manages
-its own transactions; a query without parameters goes over the simple protocol, so a whole
-file can be sent at once.
+Autocommit mode with explicit BEGIN/COMMIT, as psycopg's docs advise for code that manages its
+own transactions; text without parameters goes over the simple query protocol, so a whole unit
+can be sent at once.
 """
 from __future__ import annotations
 
@@ -11,26 +11,26 @@ from psycopg.rows import dict_row
 
 from ..errors import ConfigError, ConnectionLost
 from ..url import DatabaseURL
-from . import to_pyformat
+from . import PARAMETER
 from .postgres import PostgresDriver, is_connection_state, statement_error
 
 
 class PsycopgDriver(PostgresDriver):
-    def __init__(self, conn: psycopg.AsyncConnection, lock_wait: float):
-        super().__init__(lock_wait)
+    def __init__(self, conn: psycopg.AsyncConnection, **options):
+        super().__init__(**options)
         self.conn = conn
         self._converted: dict[str, str] = {}
 
     @classmethod
-    async def connect(cls, url: DatabaseURL, *, lock_wait: float, settings: dict[str, str] | None = None) -> "PsycopgDriver":
+    async def connect(cls, url: DatabaseURL, **options) -> "PsycopgDriver":
         try:
+            # prepare_threshold=None: no named prepared statements, which a transaction pooler
+            # would hand to other clients' server connections
             conn = await psycopg.AsyncConnection.connect(url.target, autocommit=True, row_factory=dict_row,
-                                                         connect_timeout=10)
+                                                         connect_timeout=10, prepare_threshold=None)
         except Exception as exc:
             raise ConfigError(f"cannot connect to {url.display}: {_reason(exc)}") from None
-        driver = cls(conn, lock_wait)
-        await driver._after_connect(settings or {})
-        return driver
+        return cls(conn, server_version=conn.info.server_version, **options)
 
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, psycopg.Error) and exc.sqlstate and not is_connection_state(exc.sqlstate):
@@ -39,36 +39,38 @@ class PsycopgDriver(PostgresDriver):
                                    d.message_detail, d.message_hint)
         return ConnectionLost(_reason(exc))
 
-    async def _simple(self, sql: str) -> str:
+    async def _simple(self, text: str) -> str:
         try:
-            cursor = await self.conn.execute(sql.encode("utf-8"), prepare=False)
+            cursor = await self.conn.execute(text.encode("utf-8"), prepare=False)
             while cursor.nextset():  # one result per statement; the caller wants the last one's status
                 pass
             return cursor.statusmessage or ""
         except (psycopg.Error, OSError) as exc:
             raise self._translate(exc) from None
 
-    def _text(self, sql: str) -> str:
+    async def _query(self, sql: str, params: dict) -> list[dict]:
         if sql not in self._converted:
-            self._converted[sql] = to_pyformat(sql)
-        return self._converted[sql]
-
-    async def execute(self, sql: str, params: dict | None = None) -> None:
+            self._converted[sql] = _pyformat(sql)
         try:
-            await self.conn.execute(self._text(sql), params or {})
-        except (psycopg.Error, OSError) as exc:
-            raise self._translate(exc) from None
-
-    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
-        try:
-            cursor = await self.conn.execute(self._text(sql), params or {})
-            return await cursor.fetchall()
+            cursor = await self.conn.execute(self._converted[sql], params)
+            return await cursor.fetchall() if cursor.description else []
         except (psycopg.Error, OSError) as exc:
             raise self._translate(exc) from None
 
     async def close(self) -> None:
-        await self.unlock()
         await self.conn.close()
+
+
+def _pyformat(sql: str) -> str:
+    """:name -> %(name)s, with literal % doubled."""
+    out, last = [], 0
+    for m in PARAMETER.finditer(sql):
+        if m.group(1):
+            out.append(sql[last:m.start()].replace("%", "%%"))
+            out.append(f"%({m.group(1)})s")
+            last = m.end()
+    out.append(sql[last:].replace("%", "%%"))
+    return "".join(out)
 
 
 def _reason(exc: Exception) -> str:

@@ -1,216 +1,244 @@
-"""What both PostgreSQL drivers share: transactions, the advisory locks and error translation.
+"""What both PostgreSQL drivers share: a unit as one message, error positions, durability.
 
-A subclass only says how its library runs a script, runs a query with parameters, and what
-its exceptions carry.
+A subclass only says how its library sends text over the simple query protocol, runs one query
+with parameters, and what its exceptions carry (`_simple`, `_query`, `_translate`).
+
+A unit goes to the server as one simple-query message: BEGIN, the lock, the guard, the file,
+the journal's writes and COMMIT, the runner's values written into the text as literals (only
+parameter-less text can hold several statements). Each statement runs in order and the first
+error skips the rest, so a unit costs one round trip, as a bare `execute(file)` does. What must
+decide mid-message decides on the server: the lock and the guard are DO blocks that raise an
+error code of ours. Nothing outlives the transaction (SET LOCAL, transaction-level advisory
+locks), so this works behind PgBouncer in transaction pooling mode.
 """
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 
-from ..errors import LockTimeout, StatementError
-from ..journal import queries
-from ..split import Statement, split_postgres
-from . import _PARAM, Query, StepSQL
+from ..errors import CheckFailed, LockTimeout, StatementError
+from ..split import split_postgres
+from . import ELAPSED_MS, PARAMETER, WINDOW, Check, Guard, Integrity, Lock, Outcome, Script, Unit
 
+SKIPPED = "RNSKP"  # raised by a guard that found a row
+LOCK_WAIT = "RNLCK"  # raised by the lock op when the lock was not had within lock_wait
 LOCK_NOT_AVAILABLE = "55P03"
-# Sent in front of every script inside a transaction, so that a failure without a position can be
-# located by replaying the script statement by statement from this savepoint.
-SAVEPOINT = "SAVEPOINT runner_script;\n"
 # connection exceptions, and the shutdowns of class 57 (57014, a cancelled query, is not one)
 CONNECTION_STATES = ("08", "57P")
 
 
 class PostgresDriver:
     dialect = "postgres"
+    # asyncpg prepares a statement in one trip and runs it in another: behind a transaction
+    # pooler both must reach the same server connection, which only a transaction guarantees.
+    query_needs_transaction = False
 
-    def __init__(self, lock_wait: float):
+    def __init__(self, *, lock_wait: float, timeouts: dict[str, float], read_only: bool, server_version: int):
         self.lock_wait = lock_wait
-        self._locked = False
-        self._in_transaction = False
-        self._lock_timeout = "0"  # the session's own lock_timeout, restored after the xact lock
-        self._unflushed = False  # run_step committed asynchronously since the last make_durable()
-        q = queries("postgres")
-        self._try_lock, self._unlock, self._xact_lock = q["try_lock"][0], q["unlock"][0], q["xact_lock"][0]
+        self.read_only = read_only
+        # Set in each unit after the lock (the session is not ours to change behind a pooler).
+        self._settings = [f"SET LOCAL {name} = '{_ms(seconds)}'" for name, seconds in timeouts.items()]
+        if server_version >= 140000:
+            # notice within a second that the runner died mid-statement, so its transaction is rolled
+            # back and its locks freed instead of lingering
+            self._settings.append("SET LOCAL client_connection_check_interval = 1000")
+        self._unflushed = False  # units committed asynchronously since the last flush
+        self._durable_at = time.perf_counter()
 
-    async def _after_connect(self, settings: dict[str, str]) -> None:
-        # Session settings (lock_timeout, statement_timeout) hold for every migration; inside a
-        # migration's transaction lock_timeout is set back to this value after the xact lock
-        # (`SET LOCAL … TO DEFAULT` would not do: it means the server's default, not the session's).
-        self._lock_timeout = settings.get("lock_timeout", self._lock_timeout)
-        if settings:
-            await self._simple("".join(f"SET {name} = '{value}';" for name, value in settings.items()))
-        # PostgreSQL 14+: notice within a second when the runner dies mid-statement, so a killed
-        # runner's transaction is rolled back and its locks freed instead of lingering.
-        with contextlib.suppress(StatementError):
-            await self._simple("SET client_connection_check_interval = 1000")
-
-    # Subclasses implement these three, raising StatementError or ConnectionLost.
-    async def _simple(self, sql: str) -> str:
+    # Subclasses implement these, raising what _translate() makes of their library's errors.
+    async def _simple(self, text: str) -> str:
         """Run text over the simple query protocol (several statements at once); the last one's status."""
         raise NotImplementedError
 
-    async def execute(self, sql: str, params: dict | None = None) -> None:
+    async def _query(self, sql: str, params: dict) -> list[dict]:
+        """One statement with :named parameters; its rows."""
         raise NotImplementedError
 
-    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
-        raise NotImplementedError
+    # -- the Driver interface ------------------------------------------------------------------------
 
-    async def execute_script(self, sql: str) -> None:
-        # The whole file in one simple-query message: dollar quotes, DO blocks and functions
-        # are the server's business, and the error position is an offset into this very text.
-        if not self._in_transaction:
+    async def fetch(self, sql: str, params=None) -> list[dict]:
+        if not (self.read_only or self.query_needs_transaction):
+            return await self._query(sql, dict(params or {}))
+        await self._simple("BEGIN READ ONLY" if self.read_only else "BEGIN")
+        try:
+            rows = await self._query(sql, dict(params or {}))
+        except BaseException:
+            await self._rollback()
+            raise
+        await self._simple("COMMIT")
+        return rows
+
+    async def run_script(self, sql: str) -> None:
+        await self.flush()
+        if not self.read_only:
             await self._simple(sql)
             return
         try:
-            await self._simple(SAVEPOINT + sql)
+            await self._simple(f"BEGIN READ ONLY;\n{sql}\n;COMMIT")
         except StatementError as exc:
-            if exc.offset is not None:
-                exc.offset = max(0, exc.offset - len(SAVEPOINT))
-                raise
-            raise await self._locate(sql, exc) from None
+            await self._rollback()
+            exc.offset = None if exc.offset is None else exc.offset - len("BEGIN READ ONLY;\n")
+            raise
 
-    async def _locate(self, sql: str, exc: StatementError) -> StatementError:
+    async def flush(self) -> None:
+        if not self._unflushed:
+            return
+        # A commit waits for the WAL flush only if its transaction wrote WAL; a transactional
+        # logical-decoding message is the smallest such write. The WAL is one sequence: flushing it
+        # up to this commit flushes every earlier asynchronous commit too.
+        try:
+            await self._simple("BEGIN; SELECT pg_logical_emit_message(true, 'migrator', 'durable'); COMMIT")
+        except StatementError:  # not allowed to (EXECUTE revoked): a catalog write is WAL too
+            await self._rollback()
+            await self._simple("BEGIN; CREATE TEMPORARY TABLE runner_durable () ON COMMIT DROP; COMMIT")
+        self._unflushed = False
+        self._durable_at = time.perf_counter()
+
+    async def run_unit(self, unit: Unit) -> Outcome:
+        started = time.perf_counter()
+        synchronous = started - self._durable_at >= WINDOW  # this commit makes everything durable
+        head = ["BEGIN", *self._settings] + ([] if synchronous else ["SET LOCAL synchronous_commit = off"])
+        message = Message(head)
+        try:
+            for index, op in enumerate(unit.ops):
+                if isinstance(op, Check):  # its rows are needed here: send what came before it first
+                    await self._send(message, unit)
+                    message = Message([])
+                    rows = await self._query(op.text, dict(op.params))
+                    if rows:
+                        raise CheckFailed(op.text, [tuple(r.values()) for r in rows[:3]], op=index)
+                else:
+                    message.add(index, self._text(index, op))
+            message.add(None, "COMMIT" if unit.keep else "ROLLBACK")
+            await self._send(message, unit)
+        except StatementError as exc:
+            await self._rollback()
+            if exc.sqlstate == SKIPPED:
+                return Outcome(skipped=True, durable=not self._unflushed)
+            if exc.sqlstate == LOCK_WAIT:
+                raise LockTimeout(f"another runner holds the advisory lock on this database; gave up after "
+                                  f"{self.lock_wait:g}s (--lock-wait)") from None
+            raise
+        except BaseException:
+            await self._rollback()
+            raise
+        if synchronous and unit.keep:
+            self._unflushed, self._durable_at = False, time.perf_counter()
+        elif unit.keep:
+            self._unflushed = True
+            if time.perf_counter() - started >= WINDOW:  # a long unit is reported at once
+                await self.flush()
+        return Outcome(skipped=False, durable=not self._unflushed)
+
+    # -- composing and sending a unit ------------------------------------------------------------------
+
+    def _text(self, index: int, op) -> str:
+        if isinstance(op, Script):
+            # The savepoint lets a failure without a position be located (_locate); the newline
+            # ends a last line that is a -- comment.
+            return f"SAVEPOINT runner_{index};\n{op.sql}\n"
+        if isinstance(op, Integrity):
+            return "SET CONSTRAINTS ALL IMMEDIATE"
+        text = inline(op.text, op.params)
+        if isinstance(op, Lock):  # waits lock_wait for it, then lock_timeout is what it was again
+            return ("DO $runner$DECLARE was text := current_setting('lock_timeout'); BEGIN "
+                    f"PERFORM set_config('lock_timeout', '{_ms(self.lock_wait, least=1)}', true); "
+                    f"PERFORM 1 FROM ({text}) AS runner_lock; PERFORM set_config('lock_timeout', was, true); "
+                    f"EXCEPTION WHEN lock_not_available THEN RAISE EXCEPTION USING ERRCODE = '{LOCK_WAIT}', "
+                    "MESSAGE = 'lock wait'; END$runner$")
+        if isinstance(op, Guard):
+            return (f"DO $runner$BEGIN IF EXISTS ({text}) THEN RAISE EXCEPTION USING ERRCODE = '{SKIPPED}', "
+                    "MESSAGE = 'done by another runner'; END IF; END$runner$")
+        return text
+
+    async def _send(self, message: "Message", unit: Unit) -> None:
+        if not message.parts:
+            return
+        try:
+            await self._simple(message.text())
+        except StatementError as exc:
+            if exc.sqlstate in (SKIPPED, LOCK_WAIT):
+                raise
+            if exc.offset is not None:
+                exc.op, exc.offset = message.locate(exc.offset, unit)
+                raise
+            raise await self._locate(exc, message, unit) from None
+
+    async def _locate(self, exc: StatementError, message: "Message", unit: Unit) -> StatementError:
         """The server gave no position (e.g. `DROP TABLE missing`): find the failing statement.
 
-        Only on failure, inside the transaction that is about to be rolled back anyway: go back
-        to the savepoint and replay the statements one by one until one fails.
+        Only on failure, inside the transaction about to be rolled back anyway: go back to the
+        savepoint before the last file the message reached, and run its statements again in
+        halves, keeping those that succeed, until one statement is left that fails. About one
+        more run of the file, in a handful of messages.
         """
+        scripts = [i for i in message.ops() if isinstance(unit.ops[i], Script)]
+        for index in reversed(scripts):
+            try:
+                await self._simple(f"ROLLBACK TO SAVEPOINT runner_{index}")
+            except StatementError:
+                continue  # the failure came before this file's savepoint
+            try:
+                statements = split_postgres(unit.ops[index].sql)
+            except StatementError:
+                return exc
+            lo, hi = 0, len(statements)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                try:
+                    await self._simple("\n;\n".join(s.sql for s in statements[lo:mid]) +
+                                       f"\n;\nSAVEPOINT runner_{index}")
+                    lo = mid
+                except StatementError:
+                    await self._simple(f"ROLLBACK TO SAVEPOINT runner_{index}")
+                    hi = mid
+            if lo < len(statements):
+                try:
+                    await self._simple(statements[lo].sql)
+                except StatementError as again:
+                    again.op, again.offset = index, statements[lo].offset + (again.offset or 0)
+                    return again
+            break  # the file runs: the failure came after it (a journal write, a deferred constraint)
+        exc.op = None
+        return exc  # not reproducible (a timeout, a race): reported without a line
+
+    async def _rollback(self) -> None:
         try:
-            statements = split_postgres(sql)
-        except StatementError:
-            return exc
-        if len(statements) == 1:
-            exc.offset = statements[0].offset
-            return exc
-        await self._simple("ROLLBACK TO SAVEPOINT runner_script")
-        for statement in statements:
-            try:
-                await self._simple(statement.sql)
-            except StatementError as again:
-                again.offset = statement.offset + (again.offset or 0)
-                return again
-        return exc  # not reproducible (a timeout, a race): report it without a line
-
-    async def check_integrity(self) -> None:
-        """Check deferred constraints now rather than at commit."""
-        await self._simple("SET CONSTRAINTS ALL IMMEDIATE")
-
-    def split(self, sql: str) -> list[Statement]:
-        return split_postgres(sql)
-
-    async def run_step(self, step: StepSQL) -> int | None:
-        """Three round trips, as many as the bare driver's BEGIN, script, COMMIT.
-
-        1. BEGIN, the transaction lock, synchronous_commit off, `before` and the `done` re-read,
-           as one message; the re-read is last, so the message's status ("SELECT n") says
-           whether it found a row.
-        2. The script behind its savepoint (execute_script), so the server's error position is
-           an offset into the file, and a failure without one can be located.
-        3. The journal writes and COMMIT as one message. Their parameters are written into the
-           text as literals (inline()), because only parameter-less text can hold several statements.
-        Each message's statements run in order and the first error skips the rest.
-        """
-        started = time.perf_counter()
-        head = ["BEGIN", *self._lock_statements(),
-                # The WAL flush is most of a small migration's commit. Without it the commit is still
-                # atomic and at once visible to everyone; make_durable() flushes it before the run
-                # reports anything.
-                "SET LOCAL synchronous_commit = off",
-                *(inline(sql, params) for sql, params in step.before)]
-        if step.done:
-            head.append(inline(*step.done))
-        try:
-            try:
-                status = await self._simple(";\n".join(head))
-            except StatementError as exc:
-                if exc.lock_timeout:
-                    raise self._lock_wait_exceeded() from None
-                raise _without_offset(exc) from None
-            if step.done and status.split()[-1] != "0":
-                await self._simple("ROLLBACK")
-                return None
-            self._in_transaction = True  # the script goes behind a savepoint (see execute_script)
-            await self.execute_script(step.script)
-            duration_ms = int(round((time.perf_counter() - started) * 1000))
-            try:
-                await self._simple(";\n".join([*(inline(sql, params) for sql, params in step.record(duration_ms)),
-                                               "COMMIT"]))
-            except StatementError as exc:  # a journal write, or a deferred constraint of the script at COMMIT
-                raise _without_offset(exc) from None
-            self._unflushed = True
-            return duration_ms
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self._simple("ROLLBACK")  # after a failed COMMIT there is nothing left to roll back: harmless
-            raise
-        finally:
-            self._in_transaction = False
-
-    async def make_durable(self) -> None:
-        if self._unflushed:
-            # A commit waits for the WAL flush (per the session's synchronous_commit) only if its
-            # transaction has an xid and wrote WAL; a transactional logical-decoding message is the
-            # smallest such write (no table is touched). The WAL is one sequence: flushing it up to
-            # this commit flushes every earlier asynchronous commit too.
-            try:
-                await self._simple("BEGIN; SELECT pg_logical_emit_message(true, 'migrator', 'durable'); COMMIT")
-            except StatementError:  # a server that does not let us (EXECUTE revoked): a no-op update
-                with contextlib.suppress(Exception):  # of the runner's own newest event writes WAL too
-                    await self._simple("ROLLBACK")
-                await self._simple("UPDATE schema_journal_events SET id = id "
-                                   "WHERE id = (SELECT max(id) FROM schema_journal_events)")
-            self._unflushed = False
-
-    def _lock_statements(self) -> list[str]:
-        # A transaction-level advisory lock serialises runners even where the session lock
-        # cannot hold (PgBouncer in transaction mode); the re-read of the journal comes after it.
-        # Then the session's own lock_timeout again for the migration's statements (`TO DEFAULT`
-        # would mean the server's default, not the session's).
-        return [f"SET LOCAL lock_timeout = '{max(1, int(self.lock_wait * 1000))}ms'", self._xact_lock,
-                f"SET LOCAL lock_timeout = '{self._lock_timeout}'"]
-
-    def _lock_wait_exceeded(self) -> LockTimeout:
-        return LockTimeout(f"another runner kept the migration lock for more than {self.lock_wait:g}s (--lock-wait)")
-
-    @contextlib.asynccontextmanager
-    async def transaction(self, *, check: bool = True):  # `check` is SQLite's foreign_key_check
-        try:
-            try:
-                await self._simple(";\n".join(["BEGIN", *self._lock_statements()]))
-            except StatementError as exc:
-                if exc.lock_timeout:
-                    raise self._lock_wait_exceeded() from None
-                raise
-            self._in_transaction = True
-            yield
-            await self._simple("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await self._simple("ROLLBACK")
-            raise
-        finally:
-            self._in_transaction = False
-
-    async def lock(self) -> None:
-        deadline = time.monotonic() + self.lock_wait
-        while not (await self.fetch(self._try_lock))[0]["locked"]:
-            if time.monotonic() >= deadline:
-                raise LockTimeout(f"another runner holds the advisory lock on this database; gave up after "
-                                  f"{self.lock_wait:g}s (--lock-wait)")
-            await asyncio.sleep(0.05)
-        self._locked = True
-
-    async def unlock(self) -> None:
-        if self._locked:
-            self._locked = False
-            with contextlib.suppress(Exception):
-                await self.fetch(self._unlock)
+            await self._simple("ROLLBACK")  # harmless where nothing is open any more
+        except Exception:
+            pass
 
 
-def inline(sql: str, params: dict) -> str:
-    """A journal query with its :named parameters written as SQL literals.
+class Message:
+    """The statements of one simple-query message, with where each op's text starts in it."""
+
+    def __init__(self, head: list[str]):
+        self.parts: list[tuple[int | None, str]] = [(None, text) for text in head]
+
+    def add(self, op: int | None, text: str) -> None:
+        self.parts.append((op, text))
+
+    def ops(self) -> list[int]:
+        return [op for op, _ in self.parts if op is not None]
+
+    def text(self) -> str:
+        return ";\n".join(text for _, text in self.parts)
+
+    def locate(self, position: int, unit: Unit) -> tuple[int | None, int | None]:
+        """(op index, offset in its Script's SQL) of a 0-based position in the message's text."""
+        start = 0
+        for op, text in self.parts:
+            end = start + len(text)
+            if position < end + 2:  # within the text or its ";\n"
+                if op is not None and isinstance(unit.ops[op], Script):
+                    head = len(f"SAVEPOINT runner_{op};\n")
+                    return op, max(0, min(position - start - head, len(unit.ops[op].sql)))
+                return op, None
+            start = end + 2
+        return None, None
+
+
+def inline(sql: str, params) -> str:
+    """One of the runner's statements with its :named parameters written as SQL literals.
 
     Only the runner's own values go here (versions, names, checksums, the stored rollback text,
     paths). Strings become E'...' literals with backslashes and quotes doubled: inside E'' those
@@ -220,6 +248,8 @@ def inline(sql: str, params: dict) -> str:
         if not m.group(1):
             return m.group(0)  # a string, a quoted identifier or a :: cast
         value = params[m.group(1)]
+        if value is ELAPSED_MS:
+            return "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
         if value is None:
             return "NULL"
         if isinstance(value, bool):
@@ -230,19 +260,18 @@ def inline(sql: str, params: dict) -> str:
             return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
         raise TypeError(f"no SQL literal for {type(value).__name__}")
 
-    return _PARAM.sub(literal, sql)
-
-
-def _without_offset(exc: StatementError) -> StatementError:
-    """A failure outside the script: its position is not an offset into the file."""
-    exc.offset = None
-    return exc
+    return PARAMETER.sub(literal, sql)
 
 
 def statement_error(message: str, sqlstate: str | None, position, detail, hint) -> StatementError:
     offset = int(position) - 1 if position not in (None, "") else None  # the server counts from 1
-    return StatementError(message, offset, detail or None, hint or None, lock_timeout=sqlstate == LOCK_NOT_AVAILABLE)
+    return StatementError(message, offset, detail or None, hint or None, lock_timeout=sqlstate == LOCK_NOT_AVAILABLE,
+                          sqlstate=sqlstate)
 
 
 def is_connection_state(sqlstate: str | None) -> bool:
     return bool(sqlstate) and sqlstate.startswith(CONNECTION_STATES)
+
+
+def _ms(seconds: float, least: int = 0) -> str:
+    return f"{max(least, int(seconds * 1000))}ms"

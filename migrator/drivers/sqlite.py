@@ -1,15 +1,17 @@
 """SQLite through aiosqlite.
 
-Statements run one by one (never `executescript`, which COMMITs whatever is open) inside
-`BEGIN IMMEDIATE`, which takes SQLite's write lock at once so two runners queue up there.
-Foreign-key enforcement is off, so the table-recreation strategy cannot cascade-delete child
-rows; `PRAGMA foreign_key_check` must come back empty before a commit instead (for a step, on
-the tables it can have broken: sqlite_fk.py).
+A unit runs as one function on aiosqlite's thread (one hop, where a call per statement would
+cost a hop each), inside a savepoint of a write transaction opened with `BEGIN IMMEDIATE`, which
+takes SQLite's write lock at once so two runners queue up there. Units are committed together
+once WINDOW has passed, and always on flush(): one disk flush for many small migrations, while a
+failed unit rolls back to its own savepoint and keeps every earlier one. Statements run one by
+one (never `executescript`, which COMMITs whatever is open). Foreign keys are not enforced (the
+table-recreation strategy must not cascade-delete child rows); Integrity checks them instead,
+on what the unit wrote (sqlite_fk.py).
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sqlite3
 import threading
@@ -18,212 +20,213 @@ from pathlib import Path
 
 import aiosqlite
 
-from ..errors import ConfigError, LockTimeout, StatementError
-from ..split import Statement, split_sqlite
+from ..errors import CheckFailed, ConfigError, DatabaseError, LockTimeout, StatementError
+from ..split import split_sqlite
 from ..url import DatabaseURL
-from . import StepSQL
+from . import ELAPSED_MS, WINDOW, Check, Guard, Integrity, Outcome, Script, Sql, Unit
 from .sqlite_fk import ForeignKeyCheck
-
-try:
-    import fcntl
-except ImportError:  # Windows: only SQLite's own locking (BEGIN IMMEDIATE) applies
-    fcntl = None
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
 
 
 class SqliteDriver:
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, path: str | None, lock_wait: float):
+    def __init__(self, conn: aiosqlite.Connection, lock_wait: float, path: str):
         self.conn = conn
-        self.path = path  # None: an in-memory stand-in for a file that does not exist yet
         self.lock_wait = lock_wait
-        self._lock_fd: int | None = None
+        self.path = path
         self._foreign_keys = ForeignKeyCheck()
+        self._group_started: float | None = None  # when the open transaction began
+        self._uncommitted = 0  # units released into the open transaction, not yet committed
 
     @classmethod
     async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True,
                       read_only: bool = False) -> "SqliteDriver":
         path = url.target
         if not create and not os.path.exists(path):
-            # Read-only commands must not create the file: an empty in-memory database
-            # answers every question the same way (no journal, everything pending).
-            conn = await aiosqlite.connect(":memory:", isolation_level=None)
-            path = None
+            # Read-only commands must not create the file: an empty in-memory database answers
+            # every question the same way (no journal, everything pending).
+            conn = await _open(":memory:", path)
         else:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+            _refuse_unwritable(path, read_only)
             # read_only: a URI with mode=ro, so SQLite itself refuses every write to the file
             target, uri = (Path(path).resolve().as_uri() + "?mode=ro", True) if read_only else (path, False)
+            conn = await _open(target, path, timeout=lock_wait, uri=uri)
             try:
-                conn = await aiosqlite.connect(target, timeout=lock_wait, isolation_level=None, uri=uri)
                 await conn.execute("PRAGMA foreign_keys = OFF")
+                await conn.execute_fetchall("PRAGMA schema_version")  # reads the header: is it a database?
             except sqlite3.Error as exc:
-                raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
+                await conn.close()
+                raise ConfigError(f"{path} is not a SQLite database ({exc})" if isinstance(exc, sqlite3.DatabaseError)
+                                  and "not a database" in str(exc) else f"cannot open SQLite database {path}: {exc}"
+                                  ) from None
         conn.row_factory = sqlite3.Row
-        return cls(conn, path, lock_wait)
+        return cls(conn, lock_wait, path)
 
-    # -- running SQL -------------------------------------------------------------------------
-
-    async def execute_script(self, sql: str) -> None:
-        for statement in split_sqlite(sql):
-            await self._run_statement(statement)
-
-    async def _run_statement(self, statement: Statement) -> None:
-        try:
-            await self.conn.execute(statement.sql)
-        except sqlite3.Error as exc:
-            if _is_busy(exc):
-                raise LockTimeout(f"the database stayed locked for more than {self.lock_wait:g}s "
-                                  "(another process is writing; raise --lock-wait)") from None
-            raise StatementError(str(exc), statement.offset) from None
-
-    async def execute(self, sql: str, params: dict | None = None) -> None:
-        await self.conn.execute(sql, params or {})
-
-    async def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
+    async def fetch(self, sql: str, params=None) -> list[dict]:
         # execute_fetchall: one hop to aiosqlite's thread (a cursor's execute, fetchall and close are three)
-        return [dict(row) for row in await self.conn.execute_fetchall(sql, params or {})]
+        try:
+            return [dict(row) for row in await self.conn.execute_fetchall(sql, dict(params or {}))]
+        except sqlite3.Error as exc:
+            raise self._error(exc, None, None) from None
 
-    def split(self, sql: str) -> list[Statement]:
-        return split_sqlite(sql)
+    async def run_script(self, sql: str) -> None:
+        await self.flush()
+        for statement in split_sqlite(sql):
+            try:
+                await self.conn.execute(statement.sql)
+            except sqlite3.Error as exc:
+                raise self._error(exc, None, statement.offset) from None
 
-    # -- a whole step in one hop ---------------------------------------------------------------
+    async def flush(self) -> None:
+        await self._in_thread(self._commit)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    # -- on the connection's thread ------------------------------------------------------------
 
     async def _in_thread(self, fn, *args):
-        """fn(sqlite3_connection, *args) on aiosqlite's thread, as one hop.
-
-        Every aiosqlite call is one hop to its thread and back (~100 µs on a small VM, as much
-        as a small migration's SQL); a step's dozen statements go as one function instead.
-        `_execute` is the primitive each aiosqlite method is built on; there is no public one.
-        """
+        """fn(sqlite3_connection, *args) on aiosqlite's thread, as one hop. `_execute` is the
+        primitive each aiosqlite method is built on; there is no public one."""
         return await self.conn._execute(fn, self.conn._conn, *args)
 
-    async def run_step(self, step: StepSQL) -> int | None:
+    async def run_unit(self, unit: Unit) -> Outcome:
         stop = threading.Event()
         try:
-            return await self._in_thread(self._step, step, time.perf_counter(), stop)
+            return await self._in_thread(self._run_unit, unit, stop)
         except asyncio.CancelledError:
-            # Ctrl-C or a cancelled task: the step goes on in the thread, so make it roll back there
+            # Ctrl-C or a cancelled task: the unit goes on in the thread, so make it roll back there
             # (interrupt() is SQLite's one thread-safe call: it aborts the running statement).
             stop.set()
             self.conn._conn.interrupt()
             raise
 
-    def _step(self, conn: sqlite3.Connection, step: StepSQL, started: float, stop: threading.Event) -> int | None:
-        """Driver.run_step, on the connection's thread; the same statements transaction() and friends run."""
-        def run(sql: str, params: dict, *, offset: int | None = None, busy: str | None = None) -> sqlite3.Cursor:
-            if stop.is_set():
-                raise StatementError("interrupted")
-            try:
-                return conn.execute(sql, params)
-            except sqlite3.Error as exc:
-                if _is_busy(exc):
-                    raise LockTimeout(busy or f"the database stayed locked for more than {self.lock_wait:g}s "
-                                              "(another process is writing; raise --lock-wait)") from None
-                raise StatementError(str(exc), offset) from None
-
-        run("BEGIN IMMEDIATE", {}, busy=f"could not take SQLite's write lock within {self.lock_wait:g}s "
-                                        "(another process is writing; raise --lock-wait)")
+    def _run_unit(self, conn: sqlite3.Connection, unit: Unit, stop: threading.Event) -> Outcome:
+        started = time.perf_counter()
+        if not conn.in_transaction:
+            self._begin(conn)
+            self._group_started = started
+        conn.execute("SAVEPOINT runner_unit")
+        self._foreign_keys.begin(conn)
         try:
-            if step.done and run(*step.done).fetchone() is not None:
-                conn.execute("ROLLBACK")
-                return None
-            for sql, params in step.before:
-                run(sql, params)
-            if step.check:
-                self._foreign_keys.start(conn)  # watches which tables the script writes
-            try:
-                for statement in split_sqlite(step.script):
-                    run(statement.sql, {}, offset=statement.offset)
-            finally:
-                if step.check:
-                    self._foreign_keys.stop(conn)
-            duration_ms = int(round((time.perf_counter() - started) * 1000))
-            for sql, params in step.record(duration_ms):
-                run(sql, params)
-            if step.check:
-                violations = self._foreign_keys.violations(conn, step.script)
-                if violations:
-                    raise StatementError(_describe_violations(violations))
-            run("COMMIT", {})
-            if step.check:
-                self._foreign_keys.committed()
-            return duration_ms
-        except BaseException:
+            for index, op in enumerate(unit.ops):
+                if stop.is_set():
+                    raise StatementError("interrupted", op=index)
+                if isinstance(op, Script):
+                    self._run_script(conn, op.sql, index)
+                elif isinstance(op, Integrity):
+                    violations = self._foreign_keys.violations(conn)
+                    if violations:
+                        raise StatementError(_describe_violations(violations), op=index)
+                elif isinstance(op, (Guard, Check)):
+                    rows = self._execute(conn, op, index, started).fetchmany(3)
+                    if rows and isinstance(op, Guard):
+                        self._undo_unit(conn)
+                        return Outcome(skipped=True, durable=self._commit_if_due(conn))
+                    if rows:
+                        raise CheckFailed(op.text, [tuple(r) for r in rows], op=index)
+                else:
+                    self._execute(conn, op, index, started)
+            if not unit.keep:
+                self._undo_unit(conn)
+                return Outcome(skipped=False, durable=self._commit_if_due(conn))
+            conn.execute("RELEASE runner_unit")
+            self._uncommitted += 1
+            self._foreign_keys.unit_done()
+        except BaseException as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                self._undo_unit(conn)
+                self._commit(conn)  # the units before this one stay
+            elif self._uncommitted:
+                # SQLite rolled the whole transaction back itself (an interrupt, a full disk, an
+                # I/O error): the earlier units of the group, never reported, went with it.
+                if isinstance(exc, StatementError):
+                    exc.lost = self._uncommitted
+                self._uncommitted, self._group_started = 0, None
             raise
+        return Outcome(skipped=False, durable=self._commit_if_due(conn))
 
-    async def make_durable(self) -> None:
-        """Every SQLite commit is synchronous already."""
-
-    @contextlib.asynccontextmanager
-    async def transaction(self, *, check: bool = True):
+    def _begin(self, conn: sqlite3.Connection) -> None:
         try:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if _is_busy(exc):
                 raise LockTimeout(f"could not take SQLite's write lock within {self.lock_wait:g}s "
                                   "(another process is writing; raise --lock-wait)") from None
-            raise
+            raise StatementError(str(exc)) from None
+
+    def _run_script(self, conn: sqlite3.Connection, sql: str, index: int) -> None:
+        self._foreign_keys.watch(conn, sql)  # which tables the script writes
         try:
-            yield
-            if check:
-                await self.check_integrity()
-            await self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                await self.conn.execute("ROLLBACK")
-            raise
+            for statement in split_sqlite(sql):
+                try:
+                    conn.execute(statement.sql)
+                except sqlite3.Error as exc:
+                    raise self._error(exc, index, statement.offset) from None
+        finally:
+            self._foreign_keys.unwatch(conn)
 
-    async def check_integrity(self) -> None:
-        """Foreign keys are not enforced during migrations, so check them all before committing."""
-        violations = await self.fetch("PRAGMA foreign_key_check")
-        if violations:
-            raise StatementError(_describe_violations(violations))
+    def _execute(self, conn: sqlite3.Connection, op: Sql, index: int, started: float) -> sqlite3.Cursor:
+        params = {name: (int(round((time.perf_counter() - started) * 1000)) if value is ELAPSED_MS else value)
+                  for name, value in op.params.items()}
+        try:
+            return conn.execute(op.text, params)
+        except sqlite3.Error as exc:
+            raise self._error(exc, index, None) from None
 
-    # -- run-level lock ------------------------------------------------------------------------
+    def _undo_unit(self, conn: sqlite3.Connection) -> None:
+        conn.execute("ROLLBACK TO runner_unit")
+        conn.execute("RELEASE runner_unit")
+        if not self._uncommitted:  # nothing of earlier units to keep: do not hold the write lock for nothing
+            self._commit(conn)
 
-    async def lock(self) -> None:
-        """An exclusive flock on the database file for the whole run.
+    def _commit_if_due(self, conn: sqlite3.Connection) -> bool:
+        if self._group_started is not None and time.perf_counter() - self._group_started >= WINDOW:
+            self._commit(conn)
+        return not conn.in_transaction
 
-        flock and SQLite's POSIX locks are separate on Linux; the descriptor is only closed
-        after the connection (closing a descriptor drops the process's POSIX locks on a file).
-        """
-        if self.path is None or fcntl is None:
-            return
-        self._lock_fd = os.open(self.path, os.O_RDONLY)
-        deadline = time.monotonic() + self.lock_wait
-        while True:
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(f"another runner holds the lock on {self.path}; gave up after "
-                                      f"{self.lock_wait:g}s (--lock-wait)") from None
-                await asyncio.sleep(0.05)
+    def _commit(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+        self._group_started, self._uncommitted = None, 0
 
-    async def unlock(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+    def _error(self, exc: sqlite3.Error, op: int | None, offset: int | None) -> Exception:
+        if _is_busy(exc):
+            return LockTimeout(f"the database stayed locked for more than {self.lock_wait:g}s "
+                               "(another process is writing; raise --lock-wait)")
+        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            return DatabaseError(f"{self.path} is damaged ({exc}); nothing was changed: restore it from a "
+                                 "backup (`restore <backup file>`)")
+        return StatementError(str(exc), offset, op=op)
 
-    async def close(self) -> None:
-        await self.conn.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
 
-    # -- used by backup and studio -------------------------------------------------------------
+async def _open(target: str, path: str, **options) -> aiosqlite.Connection:
+    pending = aiosqlite.connect(target, isolation_level=None, **options)
+    try:
+        return await pending
+    except sqlite3.Error as exc:
+        # aiosqlite's thread is still winding down: let it finish while this event loop runs, or
+        # it reports to a closed loop (a second, confusing traceback)
+        await asyncio.get_running_loop().run_in_executor(None, pending._thread.join, 5)
+        raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
 
-    @property
-    def raw(self) -> aiosqlite.Connection:
-        return self.conn
+
+def _refuse_unwritable(path: str, read_only: bool) -> None:
+    """What SQLite would only say at the first write ("attempt to write a readonly database"), said first."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+    if read_only:
+        return
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise ConfigError(f"cannot write SQLite database {path}: the file is read-only for this user")
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its rollback journal beside the file
+        raise ConfigError(f"cannot write SQLite database {path}: folder {folder} is read-only for this user "
+                          "(SQLite keeps its journal file beside the database)")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower()
 
 
 def _describe_violations(rows: list[dict]) -> str:

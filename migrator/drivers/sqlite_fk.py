@@ -12,7 +12,7 @@ And where the schema holds no foreign key at all (and the step adds none: no `RE
 text), there is nothing to check. Whether the schema holds one is known per schema version, so
 it is looked up once per run, not once per step.
 
-Runs on the connection's own thread (see SqliteDriver._step): plain sqlite3 calls.
+Runs on the connection's own thread (see SqliteDriver._run_unit): plain sqlite3 calls.
 """
 from __future__ import annotations
 
@@ -31,22 +31,28 @@ _FOREIGN_KEYS = ("SELECT m.name AS child, f.\"table\" AS parent FROM sqlite_mast
 
 
 class ForeignKeyCheck:
-    """One per connection: what a step wrote, and the check of just that before COMMIT."""
+    """One per connection: what a unit's scripts wrote, and the check of just that before it ends."""
 
     def __init__(self):
         self._known: tuple[int, bool] | None = None  # (schema_version, the schema has a foreign key)
-        self._after_step: tuple[int, bool] | None = None  # the same, once the step's transaction commits
+        self._after_unit: tuple[int, bool] | None = None  # the same, once the unit is done
         self._had_foreign_keys = True
+        self._adds_foreign_keys = False
         self._written: set[str] = set()
 
-    def start(self, conn: sqlite3.Connection) -> None:
-        """Inside the step's transaction, before its script: start watching what it writes."""
+    def begin(self, conn: sqlite3.Connection) -> None:
+        """Inside the unit's transaction, before anything runs: whether the schema has a foreign key."""
         version = conn.execute("PRAGMA schema_version").fetchone()[0]
         if self._known and self._known[0] == version:
             self._had_foreign_keys = self._known[1]
         else:
             self._had_foreign_keys = bool(conn.execute(_ANY_FOREIGN_KEY).fetchone()[0])
+        self._adds_foreign_keys = False
         self._written = set()
+
+    def watch(self, conn: sqlite3.Connection, script: str) -> None:
+        """Before a script: note what it writes."""
+        self._adds_foreign_keys = self._adds_foreign_keys or "references" in script.lower()
         # Setting an authorizer expires every prepared statement, so each statement of the
         # script is prepared (and seen) afresh, even one the statement cache holds already.
         conn.set_authorizer(self._watch)
@@ -59,15 +65,15 @@ class ForeignKeyCheck:
                 self._written.add(name.lower())
         return sqlite3.SQLITE_OK
 
-    def stop(self, conn: sqlite3.Connection) -> None:
+    def unwatch(self, conn: sqlite3.Connection) -> None:
         """After the script: the runner's own journal writes are not watched."""
         conn.set_authorizer(None)
 
-    def violations(self, conn: sqlite3.Connection, script: str) -> list[dict]:
-        """The step's foreign-key violations, before COMMIT."""
-        has_foreign_keys = self._had_foreign_keys or "references" in script.lower()
+    def violations(self, conn: sqlite3.Connection) -> list[dict]:
+        """The foreign-key violations the unit's scripts can have caused, before it ends."""
+        has_foreign_keys = self._had_foreign_keys or self._adds_foreign_keys
         # read inside the transaction: COMMIT does not change it, and no other lock is needed
-        self._after_step = (conn.execute("PRAGMA schema_version").fetchone()[0], has_foreign_keys)
+        self._after_unit = (conn.execute("PRAGMA schema_version").fetchone()[0], has_foreign_keys)
         if not has_foreign_keys or not self._written:
             return []
         tables = {row[0].lower(): row[0] for row in
@@ -82,6 +88,8 @@ class ForeignKeyCheck:
                       for row in conn.execute(f"PRAGMA foreign_key_check({quoted})")]
         return found
 
-    def committed(self) -> None:
-        """The step committed: remember whether the schema at its version has a foreign key."""
-        self._known = self._after_step
+    def unit_done(self) -> None:
+        """The unit succeeded: remember whether the schema at its version has a foreign key."""
+        if self._after_unit is not None:
+            self._known = self._after_unit
+        self._after_unit = None

@@ -1,7 +1,7 @@
-"""`runner.py fleet …`: options → `migrator.fleet.run_fleet`, signals, progress on stderr, table or JSON.
+"""`runner fleet …`: options → `migrator.fleet.run_fleet`, signals, progress on stderr, table or JSON.
 
-Kept apart from runner.py because it is the one command with a live display and signal handling;
-runner.py only dispatches here. Everything printed goes through `redact` with every target's password.
+The one command with a live display and signal handling. Everything printed goes through the
+Output's `clean`, which knows every target's password.
 """
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ import textwrap
 import time
 from typing import Callable
 
-from cli_numbers import connect_options, whole_number
-from migrator.errors import ConfigError, ProblemsFound
-from migrator.fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
-from migrator.url import redact
+from ..errors import ConfigError, ProblemsFound
+from ..fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
+from .numbers import connect_options, whole_number
 
 COMMANDS = ("up", "down", "status", "verify", "seed")
 VERBS = {"up": "applied", "down": "rolled back", "seed": "seeded"}
@@ -32,9 +31,10 @@ def command_from(args: dict) -> FleetCommand:
                         scale=1000 if scale is None else scale)
 
 
-async def run(args: dict, out, log=None) -> int:
-    """The whole `fleet` command; `out` is runner.py's Output (result → stdout, progress → stderr),
-    `log` its RunLog (one `target` line per finished target, as well as its own start and end)."""
+async def run(cli) -> int:
+    """The whole `fleet` command: progress on stderr, the table or JSON on stdout, and one `target`
+    line in the run log per finished target."""
+    args, out, log = cli.args, cli.out, cli.log
     if args.get("--url"):
         raise ConfigError("fleet takes its databases from --targets; --url does not apply")
     command = command_from(args)
@@ -43,21 +43,16 @@ async def run(args: dict, out, log=None) -> int:
     targets = read_targets(args["--targets"])
     check_project(args["--dir"], targets, command)
 
-    secrets = sorted({t.url.password for t in targets if t.url.password}, key=len, reverse=True)
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        return redact(text)
+    for target in targets:
+        out.hide(target.url.password)
+    clean = out.clean
 
     progress = (LiveProgress if sys.stderr.isatty() else PlainProgress)(len(targets), command.name, clean, out)
-    if log is not None:
-        log.start(f"fleet {command.name}", None, args["--dir"])
+    log.start(f"fleet {command.name}", None, args["--dir"])
 
     def finished(result: TargetResult) -> None:
         progress.finished(result)
-        if log is not None:
-            log.write("target", **_cleaned(_log_fields(result), clean))
+        log.write("target", **_cleaned(_log_fields(result), clean))
 
     stop = asyncio.Event()
     start = time.perf_counter()

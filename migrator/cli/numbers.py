@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def _refuse(message: str):
-    from migrator.errors import ConfigError  # here: `--help` and `status` start without the engine
+    from ..errors import ConfigError
     return ConfigError(message)
 
 

@@ -1,0 +1,350 @@
+"""The engine: every command as an async method over one connection. It never prints.
+
+Each public method reads like its algorithm: journal → verify → plan → one step (steps.py) per
+migration, each in its own transaction together with its journal row, so a failure leaves no
+trace of the failed step and keeps every earlier one. Steps are reported (`on_progress`) once
+they are durable.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator, Awaitable, Callable
+
+from . import plan
+from .drivers import Driver, Sql, open_driver
+from .errors import ConfigError, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
+from .files import discover, read_rollbacks
+from .journal import Journal
+from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, ProblemKind, Project, Repeatable, \
+    RepeatableStatus, Seed, Rollback, StepResult, directives
+from .reset import check_reset_allowed, drop_everything
+from .settings import resolve_url
+from .apply import Applier
+from .url import DatabaseURL
+
+Progress = Callable[[StepResult], None]
+
+__all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url", "check_reset_allowed"]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    dialect: str
+    current: int | None
+    migrations: list[MigrationStatus]
+    repeatables: list[RepeatableStatus]
+
+    def as_json(self) -> dict:
+        return {"dialect": self.dialect, "current": self.current,
+                "migrations": [m.as_json() for m in self.migrations],
+                "repeatables": [r.as_json() for r in self.repeatables]}
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    dropped: list[str]  # "table users", "view kpi_summary", …
+    applied: list[StepResult]
+    seeded: list[StepResult]
+
+
+class Migrator:
+    """One database and one project directory.
+
+    Use `async with Migrator.connect(url, project_dir) as m:`; read-only commands pass
+    `read_only=True`, which never creates a SQLite file or the journal, and opens a connection
+    on which the database itself refuses writes. `stop`: once that event is set, a run finishes
+    the step in progress and raises `Stopped` before the next one.
+    """
+
+    def __init__(self, db: Driver, url: DatabaseURL, project: Project, project_dir: Path, *,
+                 read_only: bool, on_progress: Progress | None, retries: int = 0,
+                 stop: asyncio.Event | None = None):
+        from . import __version__
+        self.db, self.url, self.project, self.project_dir = db, url, project, project_dir
+        self.journal = Journal(db, __version__)
+        self.read_only = read_only
+        self.retries = retries
+        self.on_progress = on_progress or (lambda result: None)
+        self.stop = stop
+        self.steps = Applier(db, self.journal, retries=retries, on_progress=self.on_progress)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, url: str | DatabaseURL | None = None, project_dir: str | Path = ".", *,
+                      lock_wait: float = 30.0, lock_timeout: float | None = 5.0,
+                      statement_timeout: float | None = None, retries: int = 0, read_only: bool = False,
+                      on_progress: Progress | None = None,
+                      stop: asyncio.Event | None = None) -> AsyncIterator["Migrator"]:
+        """Discover the project's files, then connect.
+
+        lock_wait: seconds a step waits for another runner's transaction (then LockTimeout, exit 4).
+        lock_timeout / statement_timeout (PostgreSQL): how long one statement of a migration may
+        wait for a table lock / run; a migration that fails waiting for a lock is retried
+        `retries` times with backoff instead of stalling every query queued behind it.
+        """
+        parsed = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
+        project_dir = Path(project_dir)
+        project = discover(project_dir, parsed.dialect)  # a missing project is refused before connecting
+        file_problems = [p for p in project.problems if p.kind in FILE_PROBLEMS]
+        if file_problems and not read_only:
+            raise ProblemsFound(file_problems, "the migration files have problems; the database was not touched:")
+        db = await open_driver(parsed, lock_wait=lock_wait, lock_timeout=lock_timeout,
+                               statement_timeout=statement_timeout, read_only=read_only)
+        try:
+            yield cls(db, parsed, project, project_dir, read_only=read_only, on_progress=on_progress,
+                      retries=retries, stop=stop)
+        except ConnectionLost as exc:
+            raise DatabaseError(f"lost the connection to the database: {exc}; whatever was in flight was "
+                                "rolled back by the server, the journal shows what was committed") from None
+        except StatementError as exc:  # a journal query failed: not the user's SQL
+            raise DatabaseError(f"the runner's own query failed: {exc.message}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await db.close()
+
+    # -- read-only ---------------------------------------------------------------------------
+
+    async def applied(self) -> list[Applied]:
+        return await self.journal.applied()
+
+    async def current_version(self) -> int | None:
+        """The newest applied version; None when nothing is. Read-only."""
+        return plan.current_version(await self.applied())
+
+    async def status(self) -> StatusReport:
+        """Every known version with its state. Read-only."""
+        applied = await self.applied()
+        repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
+        return StatusReport(self.url.dialect, plan.current_version(applied),
+                            plan.statuses(self.project.migrations, applied), repeatables)
+
+    async def verify(self, *, strict: bool = False) -> list[Problem]:
+        """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
+        read_rollbacks(self.project.migrations)
+        return plan.verify(self.project, await self.applied(), strict=strict)
+
+    async def events(self, limit: int = 1000) -> list[dict]:
+        return await self.journal.events(limit)
+
+    async def plan_up(self, to: int | None = None) -> list[Migration]:
+        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only."""
+        applied = await self.applied()
+        self._refuse_if_blocked(applied)
+        return plan.plan_up(self.project.migrations, applied, to)
+
+    async def plan_repeatables(self) -> list[Repeatable]:
+        """Repeatables that are new or changed since their last run, in name order. Read-only."""
+        states = {s.name: s.state for s in plan.repeatable_states(self.project.repeatables,
+                                                                  await self.journal.repeatables())}
+        return [r for r in self.project.repeatables if states[r.name] != "current"]
+
+    async def plan_down(self, count: int | None = None, *, to: int | None = None,
+                        everything: bool = False) -> list[Rollback]:
+        """What `down` would roll back, newest first, with the SQL it would run. Read-only."""
+        return plan.plan_down(self.project.migrations, await self.applied(), count=count, to=to,
+                              everything=everything)
+
+    # -- changing the database -------------------------------------------------------------------
+
+    async def up(self, to: int | None = None, *, single_transaction: bool = False,
+                 before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
+        """Apply the pending migrations (up to `to`), then the new or changed repeatables.
+
+        `before(pending)` runs once the pending migrations are known, and only when there are
+        some: a backup taken there is of the database as this run found it.
+        """
+        async with self._writing():
+            return await self._up(to, single_transaction=single_transaction, before=before)
+
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False,
+                  before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
+        await self._ensure_journal()
+        todo = await self.plan_up(to)
+        read_rollbacks(todo)
+        if todo and before is not None:
+            await self.db.flush()  # hold no transaction open while the caller's code runs
+            await before(todo)
+        if single_transaction:
+            done = await self.steps.all_at_once(todo)
+        else:
+            done = await self._each(todo, self.steps.migration)
+        if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
+            try:
+                done += await self._each(await self.plan_repeatables(), self.steps.repeatable)
+            except MigratorError as exc:
+                exc.done = done + exc.done  # the migrations applied before it count too
+                raise
+        return done
+
+    async def up_test(self, to: int | None = None) -> list[StepResult]:
+        """Apply every pending migration inside one transaction on the real database, then roll it
+        all back: what would fail fails here, and the database is left exactly as it was."""
+        async with self._writing():
+            todo = await self.plan_up(to)
+            read_rollbacks(todo)
+            return await self.steps.test(todo, create_journal=not await self.journal.complete())
+
+    async def down(self, count: int | None = None, *, to: int | None = None,
+                   everything: bool = False) -> list[StepResult]:
+        async with self._writing():
+            await self._ensure_journal()
+            done = await self._each(await self.plan_down(count, to=to, everything=everything), self.steps.rollback)
+            await self._after_rollback(done)
+            return done
+
+    async def redo(self) -> list[StepResult]:
+        """Roll back the newest migration and apply it again (its file may have been edited)."""
+        async with self._writing():
+            await self._ensure_journal()
+            applied = await self.applied()
+            newest = plan.current_version(applied)
+            if newest is None:
+                raise MigratorError("nothing to redo: no migration is applied")
+            # Editing the newest migration and redoing it is the point; other problems still block.
+            self._refuse_if_blocked(applied, allow_modified=newest)
+            migration = self.project.by_version().get(newest)
+            if migration is None:
+                raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
+            read_rollbacks([migration])
+            done = await self._each(plan.plan_down(self.project.migrations, applied, count=1), self.steps.rollback)
+            await self._after_rollback(done)
+            done += await self._each([migration], self.steps.migration)
+            return done + await self._each(await self.plan_repeatables(), self.steps.repeatable)
+
+    async def seed(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        """Run seeds/ (or the named ones) in order, each in a transaction; refuses while migrations are pending."""
+        async with self._writing():
+            return await self._seed_all(names, scale=scale)
+
+    async def _seed_all(self, names: list[str] | None = None, *, scale: int = 1000) -> list[StepResult]:
+        seeds = self._select_seeds(names or [])
+        await self._ensure_journal()
+        pending = await self.plan_up()
+        if pending:
+            raise ProblemsFound(
+                [Problem(ProblemKind.PENDING, f"{m.label} is not applied yet", m.version) for m in pending],
+                f"{len(pending)} migration(s) pending; run `up` before seeding:")
+        return await self._each(seeds, lambda s: self.steps.seed(s, scale))
+
+    async def reset(self, *, seed: bool = True, force: bool = False, scale: int = 1000) -> ResetResult:
+        """Drop everything in the database, then `up` and (unless seed=False) the seeds.
+
+        For development databases only: refuses unless the database is SQLite or a PostgreSQL
+        server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
+        """
+        check_reset_allowed(self.url, force=force)
+        async with self._writing():
+            dropped = await drop_everything(self.db, self.journal.lock())
+            applied = await self._up()
+            seeded = await self._seed_all(scale=scale) if seed else []
+        return ResetResult(dropped, applied, seeded)
+
+    async def baseline(self, version: int) -> list[StepResult]:
+        """Record every migration up to `version` as applied without running it."""
+        async with self._writing():
+            await self._ensure_journal()
+            applied = await self.applied()
+            if applied:
+                raise MigratorError(f"baseline refuses: the journal already records {len(applied)} migration(s); "
+                                    "baseline is for adopting a database the runner has never touched")
+            if version not in self.project.by_version():
+                raise ConfigError(f"baseline {version}: no migration in sql/ has version {version}")
+            todo = [m for m in self.project.migrations if m.version <= version]
+            read_rollbacks(todo)
+            return await self.steps.baseline(todo)
+
+    async def repair(self) -> list[str]:
+        """Accept today's files: re-record changed checksums and clear failed no-transaction runs.
+
+        Returns one sentence per change; each is also written to the event log.
+        """
+        changes: list[str] = []
+        writes: list[Sql] = []
+        async with self._writing():
+            await self._ensure_journal()
+            files = self.project.by_version()
+            for a in await self.applied():
+                label = f"{a.version:04d}_{a.name}"
+                m = files.get(a.version)
+                if a.failed:
+                    change_writes = self.journal.remove(a.version)
+                    change = f"{label}: cleared the failed run; `up` will run it again"
+                elif m is None:
+                    continue  # nothing on disk to accept; `verify` keeps reporting it
+                elif m.up.checksum != a.checksum or (m.rollback and m.rollback.checksum != a.rollback_checksum):
+                    change_writes = self.journal.update_checksums(m, keep_rollback=(a.rollback_sql, a.rollback_checksum))
+                    change = f"{label}: recorded the checksum of today's files ({m.up.checksum[:12]})"
+                else:
+                    continue
+                writes += [*change_writes, *self.journal.event(
+                    "repair", version=a.version, name=a.name, checksum=m.up.checksum if m else a.checksum,
+                    duration_ms=None, message=change)]
+                changes.append(change)
+            await self.steps.bookkeeping(writes, "(repair)")
+        return changes
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _writing(self):
+        """Around every command that changes the database: what it completed is durable, and
+        reported, before it returns or raises."""
+        if self.read_only:
+            raise ConfigError("this Migrator was opened read-only")
+        try:
+            yield
+        except BaseException as exc:
+            await self.steps.finish(exc)
+            raise
+        await self.steps.finish(None)
+
+    async def _ensure_journal(self) -> None:
+        if not await self.journal.complete():
+            await self.steps.bookkeeping(self.journal.create())
+
+    async def _after_rollback(self, done: list[StepResult]) -> None:
+        # `down` leaves repeatable objects alone, but what they stand on may be gone now:
+        # forget their runs so the next `up` runs them again.
+        if done and self.project.repeatables:
+            await self.steps.bookkeeping(self.journal.forget_repeatables())
+
+    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
+        problems = [p for p in plan.blocking(plan.verify(self.project, applied))
+                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)]
+        if problems:
+            raise ProblemsFound(problems, "refusing to change the database until these are resolved "
+                                          "(see `verify`):")
+
+    async def _each(self, items, run: Callable[[object], Awaitable[StepResult | None]]) -> list[StepResult]:
+        """Run steps in order; on failure the error carries what was completed before it.
+
+        The stop event is only looked at here, between steps, so a stop never cuts a step's
+        transaction short: the step in progress commits (or rolls back) first.
+        """
+        done: list[StepResult] = []
+        try:
+            for item in items:
+                if self.stop is not None and self.stop.is_set():
+                    raise Stopped(f"stopped before {item.label}: asked to stop; every earlier step is complete")
+                result = await run(item)
+                if result is not None:  # None: another runner did it while we waited for the lock
+                    done.append(result)
+        except MigratorError as exc:
+            exc.done = done[:len(done) - getattr(exc, "lost", 0)]
+            raise
+        return done
+
+    def _select_seeds(self, names: list[str]) -> list[Seed]:
+        if not names:  # `-- runner: on-demand` seeds (volume data) run only when named
+            return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
+        chosen = []
+        for wanted in names:
+            match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
+            if not match:
+                known = ", ".join(s.name for s in self.project.seeds) or "none"
+                raise ConfigError(f"no seed named {wanted!r} in seeds/ (known: {known})")
+            chosen.extend(s for s in match if s not in chosen)
+        return sorted(chosen, key=lambda s: s.version)

@@ -1,0 +1,246 @@
+"""The runner's data: what the files say, what the journal says, and the plan between them.
+
+Nothing here does I/O (a Script made by files.py may call back into it to read its file);
+every other module passes these records around.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+
+class Script:
+    """One SQL file as found on disk, its text normalised (no BOM, LF line ends).
+
+    Made either with its text and checksum, or with `read` (files.py reads rollback files this
+    way): then the file is read and hashed on the first use of `.sql` or `.checksum`, because
+    `status` and `verify` never need a rollback's text and reading the files is most of their cost.
+    """
+
+    __slots__ = ("path", "display_path", "_sql", "_checksum", "_read")
+
+    def __init__(self, path: Path, sql: str | None = None, checksum: str | None = None, display_path: str = "",
+                 *, read: Callable[[], tuple[str, str]] | None = None):
+        assert (sql is not None and checksum is not None) or read is not None
+        self.path = path
+        self.display_path = display_path  # relative to the project directory, for messages
+        self._sql, self._checksum, self._read = sql, checksum, read
+
+    def load(self) -> Script:
+        """Read the file now if it has not been read (raises ConfigError if it is not UTF-8)."""
+        if self._sql is None:
+            self._sql, self._checksum = self._read()
+        return self
+
+    @property
+    def sql(self) -> str:
+        return self.load()._sql
+
+    @property
+    def checksum(self) -> str:
+        return self.load()._checksum
+
+    @property
+    def no_transaction(self) -> bool:
+        return "no-transaction" in directives(self.sql)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Script):
+            return NotImplemented
+        return (self.path, self.display_path, self.checksum) == (other.path, other.display_path, other.checksum)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.display_path))
+
+    def __repr__(self) -> str:
+        return f"Script({self.display_path!r})"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """An up file and, when it exists, its paired rollback file."""
+
+    version: int
+    name: str
+    up: Script
+    rollback: Script | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Seed:
+    version: int
+    name: str
+    script: Script
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One row of the journal: only what comparison and rollback need."""
+
+    version: int
+    name: str
+    checksum: str
+    rollback_sql: str | None
+    rollback_checksum: str | None
+    applied_at: str | None
+    applied_by: str | None
+    duration_ms: int | None
+    failed: bool = False  # a no-transaction migration that stopped part-way
+
+
+class State(str, enum.Enum):
+    APPLIED = "applied"
+    PENDING = "pending"
+    MODIFIED = "modified"
+    MISSING = "missing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: int
+    name: str
+    state: State
+    applied_at: str | None
+    duration_ms: int | None
+    checksum: str | None
+    applied_by: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "state": self.state.value,
+            "applied_at": self.applied_at,
+            "duration_ms": self.duration_ms,
+            "checksum": self.checksum,
+        }
+
+
+class ProblemKind(str, enum.Enum):
+    BAD_NAME = "bad-name"
+    DUPLICATE = "duplicate"
+    ORPHAN_ROLLBACK = "orphan-rollback"
+    MISSING_ROLLBACK = "missing-rollback"
+    MODIFIED = "modified"
+    MISSING = "missing"
+    OUT_OF_ORDER = "out-of-order"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+# Problems that make `up` refuse; a missing rollback file does not (down falls back
+# to the copy stored in the journal), and `pending` only matters to `verify --strict`.
+BLOCKING = frozenset(
+    {
+        ProblemKind.BAD_NAME,
+        ProblemKind.DUPLICATE,
+        ProblemKind.ORPHAN_ROLLBACK,
+        ProblemKind.MODIFIED,
+        ProblemKind.MISSING,
+        ProblemKind.OUT_OF_ORDER,
+        ProblemKind.FAILED,
+    }
+)
+
+# Problems in the files themselves, found before any database is touched.
+FILE_PROBLEMS = frozenset({ProblemKind.BAD_NAME, ProblemKind.DUPLICATE, ProblemKind.ORPHAN_ROLLBACK})
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: ProblemKind
+    message: str
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything discovered under the project directory for one dialect."""
+
+    migrations: list[Migration]
+    seeds: list[Seed]
+    problems: list[Problem] = field(default_factory=list)
+    repeatables: list[Repeatable] = field(default_factory=list)
+
+    def by_version(self) -> dict[int, Migration]:
+        return {m.version: m for m in self.migrations}
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """One applied migration to roll back, with the rollback SQL `down` will run."""
+
+    version: int
+    name: str
+    sql: str
+    source: str  # the file the SQL comes from, or "journal" for a stored rollback
+    migration: Migration | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    action: str  # "up", "down", "seed", "baseline", "repeatable", "test", "retry"
+    version: int | None  # None for a repeatable
+    name: str
+    duration_ms: int
+    source: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"repeatable/{self.name}" if self.version is None else f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class Repeatable:
+    """sql/repeatable/<name>.sql: a definition (view, function) re-run whenever it changes."""
+
+    name: str
+    script: Script
+
+    @property
+    def label(self) -> str:
+        return f"repeatable/{self.name}"
+
+
+@dataclass(frozen=True)
+class RepeatableStatus:
+    name: str
+    state: str  # "current" | "changed" | "new"
+    checksum: str
+    applied_at: str | None
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "state": self.state, "checksum": self.checksum, "applied_at": self.applied_at}
+
+
+def directives(sql: str) -> set[str]:
+    """`-- runner: <word>` comments among the file's leading comment lines."""
+    found: set[str] = set()
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        body = stripped[2:].strip()
+        if body.lower().startswith("runner:"):
+            found.add(body[len("runner:"):].strip().lower())
+    return found

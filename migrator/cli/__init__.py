@@ -1,0 +1,88 @@
+"""The command line: parse argv, call the API, print, and map errors to exit statuses.
+
+`main()` is the installed `runner` command and what `python runner.py` runs. Each command is one
+function in the module the dispatch table names, imported only when it runs, so `--help` and
+`status` start fast.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+EXIT_USAGE = 2
+
+# command → "module:function" in this package; a function is async, except the studio's server
+COMMANDS = {
+    "up": "commands:up", "down": "commands:down", "redo": "commands:redo", "status": "commands:status",
+    "verify": "commands:verify", "new": "commands:new", "seed": "commands:seed", "baseline": "commands:baseline",
+    "reset": "commands:reset", "repair": "commands:repair", "backup": "commands:backup",
+    "restore": "commands:restore", "check": "checks:check", "drift": "checks:drift", "schema": "checks:schema",
+    "lint": "checks:lint", "fleet": "fleet:run", "studio": "studio:serve",
+}
+
+
+def usage_text(prog: str = "runner") -> str:
+    from .usage import USAGE
+    return USAGE.replace("runner.py ", f"{prog} ").strip("\n")
+
+
+def main(argv: list[str] | None = None, prog: str = "runner") -> int:
+    """Run one command line; its exit status."""
+    from .output import Output
+    from .parse import UsageError, parse_command_line
+
+    argv = sys.argv[1:] if argv is None else argv
+    out = Output()
+    if argv in (["-h"], ["--help"]):
+        print(usage_text(prog))
+        return 0
+    if argv == ["--version"]:
+        from .. import __version__
+        print(__version__)
+        return 0
+    try:
+        args = parse_command_line(argv)
+    except UsageError as exc:
+        out.error(["invalid command line; see --help", str(exc).replace("runner.py ", f"{prog} ")])
+        return EXIT_USAGE
+    return _run(args, out)
+
+
+def _run(args, out) -> int:
+    import asyncio
+
+    from ..errors import MigratorError
+    from ..runlog import RunLog
+    from ..settings import setting
+    from .commands import Invocation
+
+    log = RunLog(None)
+    cli = None
+    try:
+        log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]), clean=out.clean,
+                     warn=lambda message: out.progress(f"warning: {message}"))
+        cli = Invocation(args, out, log)
+        module, function = COMMANDS[args.command.split()[0]].split(":")
+        command = getattr(importlib.import_module(f".{module}", __name__), function)
+        status = command(cli)
+        if asyncio.iscoroutine(status):
+            status = asyncio.run(status)
+    except MigratorError as exc:
+        out.error(exc.lines())
+        status = _log_error(log, args, "\n".join(exc.lines()), exc.exit_code)
+    except KeyboardInterrupt:
+        message = "interrupted; the step in progress was rolled back (`status` shows what is applied)"
+        out.error([message])
+        status = _log_error(log, args, message, 130)
+    except BaseException as exc:  # a bug: the traceback is printed, the log still says how the run ended
+        _log_error(log, args, f"{type(exc).__name__}: {exc}", 1)
+        log.end(1)
+        raise
+    log.end(status)
+    return status
+
+
+def _log_error(log, args, message: str, exit_status: int) -> int:
+    log.start(args.command, None, args["--dir"])  # no-op if the run got as far as starting
+    log.error(message, exit_status)
+    return exit_status

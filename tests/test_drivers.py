@@ -1,0 +1,174 @@
+"""The driver conformance suite: what every driver must do, on a real database each.
+
+A driver runs a Unit (one transaction of ops, in order) in as few trips as it can, runs a query,
+runs SQL outside any transaction and makes units durable. Every driver (sqlite, asyncpg,
+psycopg) passes every test here; the engine relies on nothing else.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+
+from migrator.drivers import ELAPSED_MS, Check, Guard, Integrity, Lock, Script, Sql, Unit, open_driver
+from migrator.errors import CheckFailed, LockTimeout, StatementError
+from migrator.journal import queries
+from migrator.split import line_of
+from migrator.url import parse
+
+
+@pytest.fixture
+async def driver(backend):
+    db = await open_driver(parse(backend.url), lock_wait=0.3)
+    yield db
+    await db.close()
+
+
+def lock(backend) -> list[Sql]:
+    return [Lock(sql) for sql in queries(backend.dialect).get("lock", [])]
+
+
+async def test_a_unit_runs_its_ops_in_order_and_commits(driver, backend):
+    outcome = await driver.run_unit(Unit((
+        *lock(backend),
+        Script("CREATE TABLE t (id integer, note text);\nINSERT INTO t VALUES (1, 'a; b');\n"),
+        Sql("INSERT INTO t VALUES (:id, :note)", {"id": 2, "note": "it's \\ E'x'"}),
+        Integrity(),
+    )))
+    await driver.flush()
+    assert not outcome.skipped
+    assert backend.query("SELECT id, note FROM t ORDER BY id") == [(1, "a; b"), (2, "it's \\ E'x'")]
+
+
+async def test_a_failing_statement_names_its_op_and_offset_and_leaves_nothing(driver, backend):
+    script = "CREATE TABLE t (id integer);\nINSERT INTO t VALUES (1);\nINSERT INTO nowhere VALUES (1);\n"
+    with pytest.raises(StatementError) as caught:
+        await driver.run_unit(Unit((*lock(backend), Sql("SELECT 1"), Script(script))))
+    assert caught.value.op == len(lock(backend)) + 1
+    assert line_of(script, caught.value.offset) == 3
+    assert "nowhere" in caught.value.message
+    await driver.flush()
+    assert "t" not in backend.tables()
+
+
+async def test_a_failure_without_a_position_is_located_in_the_script(driver, backend):
+    """`DROP TABLE missing` carries no position on PostgreSQL: the driver finds the statement."""
+    script = "".join(f"CREATE TABLE t{i} (id integer);\n" for i in range(40)) + "DROP TABLE missing;\nSELECT 1;\n"
+    with pytest.raises(StatementError) as caught:
+        await driver.run_unit(Unit((*lock(backend), Script(script))))
+    assert script[caught.value.offset:].startswith("DROP TABLE missing")
+    await driver.flush()
+    assert not {f"t{i}" for i in range(40)} & backend.tables()
+
+
+async def test_a_guard_that_finds_a_row_skips_the_unit(driver, backend):
+    backend.query("CREATE TABLE done (v integer)")
+    backend.query("INSERT INTO done VALUES (7)")
+    outcome = await driver.run_unit(Unit((*lock(backend), Guard("SELECT 1 FROM done WHERE v = :v", {"v": 7}),
+                                          Script("CREATE TABLE t (id integer);"))))
+    assert outcome.skipped
+    outcome = await driver.run_unit(Unit((*lock(backend), Guard("SELECT 1 FROM done WHERE v = :v", {"v": 8}),
+                                          Script("CREATE TABLE t (id integer);"))))
+    await driver.flush()
+    assert not outcome.skipped and "t" in backend.tables()
+
+
+async def test_a_check_that_returns_rows_fails_the_unit_with_them(driver, backend):
+    with pytest.raises(CheckFailed) as caught:
+        await driver.run_unit(Unit((*lock(backend), Script("CREATE TABLE t (id integer);\nINSERT INTO t VALUES (1), (2);"),
+                                    Check("SELECT id FROM t WHERE id > :floor ORDER BY id", {"floor": 0}))))
+    assert caught.value.rows == [(1,), (2,)] and caught.value.op == len(lock(backend)) + 1
+    await driver.flush()
+    assert "t" not in backend.tables()
+
+
+async def test_a_unit_not_kept_is_rolled_back(driver, backend):
+    await driver.run_unit(Unit((*lock(backend), Script("CREATE TABLE t (id integer);")), keep=False))
+    await driver.flush()
+    assert "t" not in backend.tables()
+
+
+async def test_elapsed_ms_is_the_units_own_duration(driver, backend):
+    backend.query("CREATE TABLE took (ms integer)")
+    await driver.run_unit(Unit((*lock(backend), Sql("INSERT INTO took VALUES (:ms)", {"ms": ELAPSED_MS}))))
+    await driver.flush()
+    [(ms,)] = backend.query("SELECT ms FROM took")
+    assert 0 <= ms < 60_000
+
+
+async def test_what_the_database_refuses_at_commit_is_raised_by_integrity(driver, backend):
+    if backend.dialect == "sqlite":
+        script = ("CREATE TABLE parent (id integer PRIMARY KEY);\n"
+                  "CREATE TABLE child (id integer, parent_id integer REFERENCES parent (id));\n"
+                  "INSERT INTO child VALUES (1, 42);\n")
+    else:
+        script = ("CREATE TABLE parent (id integer PRIMARY KEY);\n"
+                  "CREATE TABLE child (id integer, parent_id integer REFERENCES parent (id) "
+                  "DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (1, 42);\n")
+    with pytest.raises(StatementError) as caught:
+        await driver.run_unit(Unit((*lock(backend), Script(script), Integrity())))
+    assert caught.value.op != len(lock(backend))  # not a statement of the script
+    assert caught.value.offset is None
+    await driver.flush()
+    assert "child" not in backend.tables()
+
+
+async def test_the_lock_wait_is_bounded(driver, backend):
+    if backend.dialect == "sqlite":
+        other = sqlite3.connect(backend.sqlite_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other = psycopg.connect(backend.plain_url)
+        other.execute(lock(backend)[0].text)  # inside other's transaction, until its rollback
+    try:
+        with pytest.raises(LockTimeout):
+            await driver.run_unit(Unit((*lock(backend), Script("CREATE TABLE t (id integer);"))))
+    finally:
+        other.rollback()
+        other.close()
+    assert "t" not in backend.tables()
+
+
+async def test_fetch_binds_named_parameters_and_returns_dicts(driver):
+    rows = await driver.fetch("SELECT CAST(:a AS integer) AS a, CAST(:b AS text) AS b, 'x:y' AS c",
+                              {"a": 1, "b": "two"})
+    assert rows == [{"a": 1, "b": "two", "c": "x:y"}]
+
+
+async def test_units_are_visible_to_others_once_flushed(driver, backend):
+    await driver.run_unit(Unit((*lock(backend), Script("CREATE TABLE t (id integer);"))))
+    await driver.flush()
+    assert "t" in backend.tables()
+    await driver.run_script("CREATE TABLE u (id integer)")  # outside any transaction
+    assert "u" in backend.tables()
+
+
+async def test_nothing_outlives_a_unit(driver, backend):
+    """No session state is left behind (it would strand with a transaction pooler): no lock, no setting."""
+    await driver.run_unit(Unit((*lock(backend), Script("CREATE TABLE t (id integer);"), Integrity())))
+    await driver.flush()
+    if backend.dialect == "sqlite":
+        other = sqlite3.connect(backend.sqlite_path, timeout=0, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the write lock is free
+        other.execute("ROLLBACK")
+        other.close()
+        return
+    rows = await driver.fetch("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid()")
+    assert rows == [{"n": 0}]
+    changed = await driver.fetch("SELECT name FROM pg_settings WHERE source = 'session'")
+    assert changed == []
+
+
+async def test_a_read_only_connection_refuses_writes(backend):
+    backend.query("CREATE TABLE t (id integer)")
+    db = await open_driver(parse(backend.url), read_only=True)
+    try:
+        assert await db.fetch("SELECT count(*) AS n FROM t") == [{"n": 0}]
+        with pytest.raises(StatementError) as caught:
+            await db.run_script("INSERT INTO t VALUES (1)")
+        assert "read-only" in caught.value.message or "readonly" in caught.value.message
+    finally:
+        await db.close()
+    assert backend.query("SELECT count(*) FROM t") == [(0,)]
