@@ -44,7 +44,8 @@ def journal_values(i: int) -> dict:
     checksum = "c" * 64
     return dict(version=i, name=f"create_t{i}", checksum=checksum, rollback_checksum=checksum,
                 rollback_sql=workload.down_sql(i), actor="me@host", duration_ms=3, runner_version="0.1.0",
-                failed=False, action="up", success=True, message=f"sql/{workload.stem(i)}.sql")
+                failed=False, action="up", success=True, message=f"sql/{workload.stem(i)}.sql",
+                applied_sql=workload.up_sql(i), out_of_order=False)
 
 
 def journal_writes(dialect: str, i: int) -> list[tuple[str, dict]]:

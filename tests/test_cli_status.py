@@ -26,8 +26,8 @@ def test_status_json_shows_every_state(project, backend, cli):
         (1, "a", "applied"), (2, "b", "modified"), (3, "c", "missing"), (4, "d", "pending")]
     first = doc["migrations"][0]
     assert set(first) == {"version", "name", "state", "applied_at", "duration_ms", "checksum", "out_of_order",
-                          "checks"}
-    assert "changes" in doc["migrations"][1]  # the modified one: what changed since it was applied
+                          "checks", "changes"}
+    assert first["changes"] is None and "+" in doc["migrations"][1]["changes"]  # the modified one: a diff
     assert first["applied_at"].endswith("Z") and "T" in first["applied_at"]
     assert isinstance(first["duration_ms"], int) and len(first["checksum"]) == 64
     assert doc["migrations"][3]["applied_at"] is None

@@ -8,13 +8,14 @@ import json
 import re
 import signal
 import subprocess
-from urllib.parse import urlsplit
+import sys
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2 as httpx  # what Starlette's TestClient uses too
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import run_cli, start_cli, wait_until
+from conftest import ROOT, run_cli, runner_env, start_cli
 from migrator import Migrator
 from migrator.studio import create_app
 
@@ -93,6 +94,24 @@ def test_events_newest_first_filtered_by_action_and_failure(studied, project):
     assert '<span class="badge ok">' not in page
 
 
+def test_events_link_to_their_migration_seed_or_repeatable(project, backend, cli):
+    project.migration("0001_users", USERS, f'DROP TABLE "{XSS}";\nDROP TABLE users;\n')
+    project.migration("0002_items", ITEMS, "DROP TABLE items;\n")
+    project.write("seeds/0002_more.sql", "INSERT INTO users (id, name) VALUES (500, 'seeded');\n")
+    project.write("sql/repeatable/names.sql", "DROP VIEW IF EXISTS names;\nCREATE VIEW names AS SELECT name FROM users;\n")
+    assert cli("up").returncode == 0 and cli("seed").returncode == 0
+    c = client(backend, project)
+    links = {(e["action"], e["version"], e["name"]): e["link"] for e in c.get("/api/events").json()["events"]}
+    assert links[("seed", 2, "more")] == "/#seed-2"  # not migration 0002
+    assert links[("up", 2, "items")] == "/#v2"
+    assert links[("repeatable", None, "names")] == "/#repeatable-names"
+    page = c.get("/").text
+    assert all(f'id="{anchor}"' in page for anchor in ("v2", "seed-2", "repeatable-names"))
+    seeds = c.get("/api/status").json()["seeds"]
+    assert [(s["version"], s["name"], s["last_run"]["success"]) for s in seeds] == [(2, "more", True)]
+    assert '<a href="/#seed-2">0002</a>' in c.get("/events").text
+
+
 @pytest.mark.all_pg_versions  # the catalog's tables and keys
 def test_schema_comes_from_the_catalog_with_row_counts(studied, project):
     doc = client(studied, project).get("/api/schema").json()
@@ -118,12 +137,16 @@ def test_data_pages_fifty_rows_in_key_order_with_next_and_previous(studied, proj
     first = c.get("/api/tables/users").json()
     assert [r[0] for r in first["rows"]] == list(range(1, 51))
     assert (first["previous"], first["next"], first["pages"], first["total"]) == (None, 2, 3, 120)
+    following = urlsplit(first["links"]["next"])
+    assert following.path == "/api/tables/users" and parse_qs(following.query)["page"] == ["2"]
+    assert json.loads(parse_qs(following.query)["after"][0]) in ([50], ["50"])  # after the last row's key
     last = c.get("/api/tables/users", params={"page": 3}).json()
     assert [r[0] for r in last["rows"]] == list(range(101, 121)) and last["next"] is None and last["previous"] == 2
-    assert c.get("/api/tables/users", params={"page": 9}).json()["rows"] == []
     page = c.get("/tables/users", params={"page": 2}).text
-    assert 'rel="prev" href="/tables/users?page=1"' in page and 'rel="next" href="/tables/users?page=3"' in page
-    assert "<td class=\"num\">51</td>" in page and "user 100" in page and "user 101" not in page
+    assert 'rel="prev" href="/tables/users"' in page
+    assert re.search(r'rel="next" href="/tables/users\?page=3&amp;after=%5B(100|%22100%22)%5D"', page)
+    assert '<td class="num"><a href="/tables/users/51">51</a></td>' in page  # the key links to the row's page
+    assert "user 100" in page and "user 101" not in page
 
 
 @pytest.mark.all_pg_versions  # the catalog's tables and keys
@@ -132,7 +155,9 @@ def test_unknown_table_is_404_and_a_bad_page_400(studied, project):
     assert c.get("/tables/nope").status_code == 404
     assert c.get("/api/tables/nope").json() == {"error": "no table or view named 'nope'"}
     assert c.get("/api/tables/schema_journal").status_code == 404  # not a table of the schema
-    assert c.get("/api/tables/users", params={"page": "x"}).status_code == 400
+    for page in ("x", "0", "-1", "99999999999999999999", "4"):  # users has 3 pages
+        response = c.get("/api/tables/users", params={"page": page})
+        assert response.status_code == 400 and "page" in response.json()["error"], page
     assert c.post("/api/status").status_code == 405
 
 
@@ -186,7 +211,9 @@ def test_a_full_crawl_changes_nothing(studied, project):
     before_file = hashlib.sha256(studied.sqlite_path.read_bytes()).digest() if studied.sqlite_path else None
     before = (studied.journal(), studied.events(), studied.query("SELECT count(*), sum(id) FROM users"))
     seen = _crawl(client(studied, project))
-    assert {"/tables/users?page=3", "/api/tables/users?page=3", "/events?failed=1"} <= seen
+    assert {"/events?failed=1", "/tables/users?page=last", "/tables/users/120", "/tables/items?format=csv",
+            "/api/tables/users?sort=name&desc=1"} <= seen
+    assert any(path.startswith("/tables/users?page=3&after=") for path in seen)
     assert (studied.journal(), studied.events(), studied.query("SELECT count(*), sum(id) FROM users")) == before
     if studied.sqlite_path:
         assert hashlib.sha256(studied.sqlite_path.read_bytes()).digest() == before_file
@@ -214,6 +241,14 @@ def test_the_password_never_appears(pg_backend, project):
     c = TestClient(create_app(url, project.root), base_url="http://127.0.0.1")
     for path in ("/", "/events", "/schema", "/tables/users", "/api/status", "/api/schema", "/tables/nope"):
         assert "hunter2pw" not in c.get(path).text
+
+
+def test_a_page_gives_up_at_the_statement_timeout(pg_backend, project, pg_cli):
+    project.migration("0001_slow", "CREATE VIEW slow AS SELECT pg_sleep(5)::text AS s;\n", "DROP VIEW slow;\n")
+    assert pg_cli("up").returncode == 0
+    c = TestClient(create_app(pg_backend.url, project.root, statement_timeout=0.2), base_url="http://127.0.0.1")
+    response = c.get("/api/tables/slow")  # its count and its rows each run the view: 5 s
+    assert response.status_code == 503 and "statement timeout" in response.json()["error"]
 
 
 def test_cli_serves_prints_the_address_and_stops_on_ctrl_c(sqlite_backend, project):
@@ -259,3 +294,25 @@ def test_cli_bad_url_and_busy_port_are_one_error_line(sqlite_backend, project):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_the_studio_bench_runs_end_to_end(pg_admin_url):
+    """bench/studio.py is not a test (no timing is asserted); this only keeps it from rotting."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "studio.py"), "--scale=120", "--runs=1", "--export",
+                           "--backend=sqlite", "--backend=psycopg", "--pg-url", pg_admin_url],
+                          cwd=ROOT, env=runner_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "### sqlite" in done.stdout and "### psycopg" in done.stdout and "### asyncpg" not in done.stdout
+    assert "| users, page=last |" in done.stdout and "| 128 rows, 3 pages |" in done.stdout  # and the demo's 8
+
+
+def test_the_migrations_page_shows_what_changed_in_an_edited_file_and_its_data_checks(studied, project):
+    project.write("checks/0001_users.sql", "-- runner: after\nSELECT id FROM users WHERE id < 0;\n")
+    app = client(studied, project)
+    items = app.get("/api/status").json()["migrations"][1]
+    assert items["state"] == "modified"
+    assert "+-- edited after it was applied" in items["changes"]
+    page = app.get("/").text
+    assert "What changed in the file since it was applied" in page
+    assert "+-- edited after it was applied" in page
+    assert "Data checks (checks/0001_users.sql)" in page and "SELECT id FROM users WHERE id &lt; 0;" in page

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from typing import Callable
 
 from .drivers import Driver, Guard, Sql
 from .errors import ConfigError, MigratorError, ScriptError, StatementError
+from .datachecks import data_checks
+from .plan import invalid_index
+from .sqlfacts import facts
 from .journal import Journal
 from .model import Migration, Repeatable, Rollback, Seed, StepResult, directives
 from .split import line_of, split
@@ -27,15 +31,22 @@ class Applier:
 
     # -- the kinds of step ---------------------------------------------------------------------------
 
-    async def migration(self, m: Migration) -> StepResult | None:
-        """Apply one migration; None when another runner applied it meanwhile."""
+    async def migration(self, m: Migration, *, out_of_order: bool = False) -> StepResult | None:
+        """Apply one migration; None when another runner applied it meanwhile. `out_of_order`: it is
+        older than the newest applied one (`up --allow-out-of-order`), and recorded so."""
         if m.up.no_transaction:
+            checks = data_checks(m, self.db.dialect)
             return await self._outside_transaction(
                 "up", m.version, m.name, m.up.checksum, m.up.sql, m.up.display_path,
-                guard=self.journal.up_done(m.version), started=self.journal.record(m, failed=True, duration_ms=0),
-                finished=lambda ms: self.journal.mark_done(m.version, ms))
+                guard=self.journal.up_done(m.version),
+                started=Part(None, m.up.display_path, before=tuple(c for c in checks if c.when == "before"),
+                             record=tuple(self.journal.record(m, failed=True, duration_ms=0,
+                                                              out_of_order=out_of_order))),
+                finished=lambda ms: Part(None, m.up.display_path,
+                                         checks=tuple(c for c in checks if c.when == "after"),
+                                         record=tuple(self.journal.mark_done(m.version, ms))))
         return await self._step("up", m.version, m.name, m.up.checksum, m.up.display_path,
-                                self.journal.up_done(m.version), [self.up_part(m)])
+                                self.journal.up_done(m.version), [self.up_part(m, out_of_order=out_of_order)])
 
     async def rollback(self, step: Rollback) -> StepResult | None:
         """Roll back one migration; None when another runner rolled it back meanwhile."""
@@ -46,8 +57,9 @@ class Applier:
         if "no-transaction" in directives(step.sql):
             return await self._outside_transaction(
                 "down", step.version, step.name, checksum, step.sql, display,
-                guard=self.journal.down_done(step.version), started=self.journal.mark_failed(step.version),
-                finished=lambda ms: self.journal.remove(step.version))
+                guard=self.journal.down_done(step.version),
+                started=Part(None, display, record=tuple(self.journal.mark_failed(step.version))),
+                finished=lambda ms: Part(None, display, record=tuple(self.journal.remove(step.version))))
         part = Part(step.sql, display, record=(
             *self.journal.remove(step.version),
             *self.journal.event("down", version=step.version, name=step.name, checksum=checksum, message=display)))
@@ -70,7 +82,7 @@ class Applier:
         return await self._step("seed", seed.version, seed.name, seed.script.checksum, seed.script.display_path,
                                 None, [part])  # no guard: seeds are written to be re-run
 
-    async def all_at_once(self, todo: list[Migration]) -> list[StepResult]:
+    async def all_at_once(self, todo: list[Migration], *, out_of_order: set[int] = frozenset()) -> list[StepResult]:
         """--single-transaction: every pending migration in one transaction, all or nothing."""
         outside = [m.label for m in todo if m.up.no_transaction]
         if outside:
@@ -80,7 +92,8 @@ class Applier:
         start = time.perf_counter()
         try:
             outcome = await run_step(self.db, self.journal.lock(), self.journal.up_done(todo[0].version),
-                                     [self.up_part(m, "single transaction") for m in todo])
+                                     [self.up_part(m, "single transaction", out_of_order=m.version in out_of_order)
+                                      for m in todo])
         except ScriptError as err:
             err.message += "\n--single-transaction: every migration of this run was rolled back"
             failed = next((m for m in todo if m.up.display_path == err.path), todo[-1])
@@ -129,16 +142,21 @@ class Applier:
         return [self._done(StepResult("baseline", m.version, m.name, 0, m.up.display_path), outcome.durable)
                 for m in todo]
 
-    async def bookkeeping(self, writes: list[Sql], what: str = "(the journal)") -> None:
-        """The runner's own writes (creating the journal, a repair) in a transaction under the lock."""
+    async def bookkeeping(self, writes: list[Sql], what: str = "(the journal)", *, guard: Guard | None = None) -> None:
+        """The runner's own writes (creating or upgrading the journal, a repair) in a transaction under the lock."""
         if writes:
-            await run_step(self.db, self.journal.lock(), None, [Part(None, what, record=tuple(writes))])
+            await run_step(self.db, self.journal.lock(), guard, [Part(None, what, record=tuple(writes))])
 
-    def up_part(self, m: Migration, how: str = "") -> Part:
-        return Part(m.up.sql, m.up.display_path, record=(
-            *self.journal.record(m),
-            *self.journal.event("up", version=m.version, name=m.name, checksum=m.up.checksum,
-                                message=m.up.display_path + (f" ({how})" if how else ""))))
+    def up_part(self, m: Migration, how: str = "", *, out_of_order: bool = False) -> Part:
+        """A migration's SQL between its data checks, then its journal row and event."""
+        checks = data_checks(m, self.db.dialect)
+        how = ", ".join(filter(None, [how, "out of order" if out_of_order else ""]))
+        return Part(m.up.sql, m.up.display_path,
+                    before=tuple(c for c in checks if c.when == "before"),
+                    checks=tuple(c for c in checks if c.when == "after"),
+                    record=(*self.journal.record(m, out_of_order=out_of_order),
+                            *self.journal.event("up", version=m.version, name=m.name, checksum=m.up.checksum,
+                                                message=m.up.display_path + (f" ({how})" if how else ""))))
 
     # -- running one ----------------------------------------------------------------------------------
 
@@ -153,6 +171,8 @@ class Applier:
             except ScriptError as err:
                 await self._log_failure(action, version, name, checksum, err)  # each failed try
                 if not err.lock_timeout or attempt > self.retries:
+                    if err.lock_timeout:
+                        err.message += await self._who_holds(parts)
                     raise
                 delay = min(30.0, 0.5 * 2 ** (attempt - 1))
                 self.on_progress(StepResult("retry", version, name, int(delay * 1000),
@@ -163,18 +183,24 @@ class Applier:
         return self._done(StepResult(action, version, name, _ms(start), display_path), outcome.durable)
 
     async def _outside_transaction(self, action: str, version: int, name: str, checksum: str | None,
-                                   sql: str, display_path: str, *, guard: Guard, started: list[Sql],
-                                   finished: Callable[[int], list[Sql]]) -> StepResult | None:
+                                   sql: str, display_path: str, *, guard: Guard, started: Part,
+                                   finished: Callable[[int], Part]) -> StepResult | None:
         """A `-- runner: no-transaction` file: statement by statement, marked failed until it completes.
 
-        A crash or an error part-way leaves the journal row marked failed, which blocks `up`
-        until a person has looked and run `repair`.
+        `started` (its before-checks, the journal marked failed) commits first, `finished` (its
+        after-checks, the journal marked done) last. A crash, a failing statement or a failing
+        after-check leaves the journal row marked failed, which blocks `up` until a person has
+        looked and run `repair`.
         """
         try:
             statements = split(sql, self.db.dialect)
         except StatementError as exc:
             raise ScriptError(display_path, line_of(sql, exc.offset), exc.message) from None
-        outcome = await run_step(self.db, self.journal.lock(), guard, [Part(None, display_path, record=tuple(started))])
+        try:
+            outcome = await run_step(self.db, self.journal.lock(), guard, [started])
+        except ScriptError as err:
+            await self._log_failure(action, version, name, checksum, err)
+            raise
         if outcome.skipped:
             return None
         start = time.perf_counter()
@@ -187,13 +213,53 @@ class Applier:
                 err.message += (f"\nthis file runs outside a transaction: {number - 1} of {len(statements)} "
                                 "statements completed and stay; it is marked failed until you fix the database "
                                 "and run `repair`")
+                err.message += "".join(f"\n{invalid_index(i, t)}" for i, t in await self._invalid_indexes_of(sql))
                 await self._log_failure(action, version, name, checksum, err)
                 raise err from None
+        await self._refuse_invalid_indexes(sql, display_path, action, version, name, checksum)
         duration_ms = _ms(start)
-        outcome = await run_step(self.db, self.journal.lock(), None, [Part(None, display_path, record=(
-            *finished(duration_ms), *self.journal.event(action, version=version, name=name, checksum=checksum,
-                                                        duration_ms=duration_ms, message=display_path)))])
+        done = finished(duration_ms)
+        done = dataclasses.replace(done, record=(*done.record, *self.journal.event(
+            action, version=version, name=name, checksum=checksum, duration_ms=duration_ms, message=display_path)))
+        try:
+            outcome = await run_step(self.db, self.journal.lock(), None, [done])
+        except ScriptError as err:  # an after-check: the statements stay, the file stays marked failed
+            err.message += ("\nthis file ran outside a transaction: its statements completed and stay; it is "
+                            "marked failed until you fix the database and run `repair`")
+            await self._log_failure(action, version, name, checksum, err)
+            raise
         return self._done(StepResult(action, version, name, duration_ms, display_path), outcome.durable)
+
+    async def _refuse_invalid_indexes(self, sql: str, display_path: str, action: str, version: int, name: str,
+                                      checksum: str | None) -> None:
+        """`CREATE INDEX CONCURRENTLY IF NOT EXISTS` skips an invalid index an earlier, unfinished run
+        left: the file "succeeds" and the index serves no query. It stays marked failed instead."""
+        invalid = await self._invalid_indexes_of(sql)
+        if invalid:
+            err = ScriptError(display_path, None, "; ".join(invalid_index(i, t) for i, t in invalid)
+                              + "\nthe file stays marked failed until then")
+            await self._log_failure(action, version, name, checksum, err)
+            raise err
+
+    async def _invalid_indexes_of(self, sql: str) -> list[tuple[str, str]]:
+        """The invalid indexes among those the file creates."""
+        created = {f.name for f in facts(sql, self.db.dialect) if f.action == "create" and f.kind == "index"}
+        if not created:
+            return []
+        try:
+            return [(i, t) for i, t in await self.journal.invalid_indexes() if i in created]
+        except Exception:  # an explanation must never hide the failure it explains
+            return []
+
+    async def _who_holds(self, parts: list[Part]) -> str:
+        """Lines naming the sessions that hold locks on the tables the step's SQL touches."""
+        tables = sorted({f.table or f.name for p in parts if p.sql for f in facts(p.sql, self.db.dialect)
+                         if f.table or f.kind == "table"} - {None})
+        try:
+            holders = await self.journal.table_lock_holders(tables)
+        except Exception:  # an explanation must never hide the failure it explains
+            return ""
+        return "".join(f"\n{row['relation']}: locked by {describe_session(row)}" for row in holders)
 
     async def _log_failure(self, action: str, version: int | None, name: str, checksum: str | None,
                            err: MigratorError) -> None:
@@ -234,3 +300,9 @@ class Applier:
 
 def _ms(start: float) -> int:
     return int(round((time.perf_counter() - start) * 1000))
+
+
+def describe_session(row: dict) -> str:
+    """`pid 4242 (user app, application psql, idle in transaction since 2026-11-30T13:00:00Z)`."""
+    return (f"pid {row['pid']} (user {row['user']}, application {row['application'] or '-'}, "
+            f"{row['state'] or 'state unknown'} since {row['query_start'] or '?'})")

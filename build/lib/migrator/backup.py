@@ -15,7 +15,6 @@ import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .drivers import open_driver
 from .journal import queries
@@ -43,12 +42,12 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
         await db.close()
     else:
         _check_sqlite_source(Path(url.target))
-    path = _reserve(url, Path(project_dir), None if out is None else Path(out))
+    path = _reserve(url, Path(project_dir), out)
     partial = path.with_name(path.name + ".partial")
     try:
         _create_private(partial, exclusive=False)
         if url.dialect == "postgres":
-            dsn, env = _libpq(url)
+            dsn, env = url.libpq_dsn_and_environment()
             await _run_tool(url, [pg_dump, "--format=custom", "--no-password", f"--file={partial}",
                                   f"--dbname={dsn}"], env)
         else:
@@ -100,8 +99,12 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
 
 # -- where backups go ----------------------------------------------------------------------------
 
-def _reserve(url: DatabaseURL, project_dir: Path, out: Path | None) -> Path:
+def _reserve(url: DatabaseURL, project_dir: Path, out: str | Path | None) -> Path:
     """Claim the backup's file name (created empty, 0600) so two backups never share one."""
+    # Path() drops a trailing slash: `--out=newdir/` must not become a file named newdir.
+    if out is not None and os.path.basename(os.fspath(out)) in ("", ".", "..") and not Path(out).is_dir():
+        raise ConfigError(f"{out} names a folder that does not exist; create it first, or give --out a file name")
+    out = None if out is None else Path(out)
     if out is not None and not out.is_dir():
         _make_private_dir(out.parent)
         try:
@@ -125,13 +128,7 @@ def _reserve(url: DatabaseURL, project_dir: Path, out: Path | None) -> Path:
 
 
 def _database_name(url: DatabaseURL) -> str:
-    if url.dialect == "sqlite":
-        name = Path(url.target).stem
-    else:
-        parts = urlsplit(url.target)
-        name = (unquote(parts.path.lstrip("/")) or dict(parse_qsl(parts.query)).get("dbname")
-                or unquote(parts.username or "") or "postgres")
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "database"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", url.database_name) or "database"
 
 
 def _make_private_dir(folder: Path) -> None:
@@ -226,39 +223,6 @@ def _tool(name: str) -> str:
     return found
 
 
-def _libpq_keywords() -> set[str]:
-    from psycopg import pq
-    return {d.keyword.decode() for d in pq.Conninfo.get_defaults()}
-
-
-def _libpq(url: DatabaseURL) -> tuple[str, dict[str, str]]:
-    """A libpq URL without the password, and an environment that carries it (PGPASSWORD),
-    so it is neither on a command line (`ps`) nor in any message."""
-    parts = urlsplit(url.target)
-    env = dict(os.environ)
-    password = url.password
-    known = _libpq_keywords()
-    query, options = [], []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "password":
-            password = value
-        elif key in known:
-            query.append((key, value))
-        else:  # asyncpg passes unknown URL parameters on as server settings; so do we
-            options.append(f"-c {_pgoption(key)}={_pgoption(value)}")
-    if options:
-        env["PGOPTIONS"] = " ".join(filter(None, [env.get("PGOPTIONS"), *options]))
-    if password:
-        env["PGPASSWORD"] = password
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.split(':', 1)[0]}@{hostport}" if at else hostport
-    return urlunsplit(("postgresql", netloc, parts.path, urlencode(query), "")), env
-
-
-def _pgoption(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(" ", "\\ ")  # PGOPTIONS splits on unescaped spaces
-
-
 async def _run_tool(url: DatabaseURL, command: list[str], env: dict[str, str]) -> None:
     proc = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.DEVNULL,
@@ -339,7 +303,7 @@ async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, 
     """pg_restore --clean --if-exists renders the archive as SQL; psql runs it after
     _EMPTY_DATABASE in one transaction that commits only if pg_restore finished cleanly and
     psql met no error (ON_ERROR_STOP): a failed restore leaves the database as it was."""
-    dsn, env = _libpq(url)
+    dsn, env = url.libpq_dsn_and_environment()
     runner = await asyncio.create_subprocess_exec(
         psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}", "--file=-",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env)

@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
-from .errors import ConfigError, ConnectionLost, DatabaseError, MigratorError, ProblemsFound, StatementError, Stopped
+from .errors import (ConfigError, ConnectionLost, DatabaseError, LockTimeout, MigratorError, ProblemsFound, Refused,
+                     StatementError, Stopped)
 from .files import discover, read_rollbacks
-from .journal import Journal
+from .journal import FORMAT, Journal
 from .model import FILE_PROBLEMS, Applied, Migration, MigrationStatus, Problem, ProblemKind, Project, Repeatable, \
     RepeatableStatus, Seed, Rollback, StepResult, directives
-from .reset import check_reset_allowed, drop_everything
 from .settings import resolve_url
-from .apply import Applier
 from .url import DatabaseURL
+
+if TYPE_CHECKING:
+    from .apply import Applier
+
+# Imported where first needed (apply, reset, sqlfacts): read-only commands such as `status` start
+# without the code that changes a database.
 
 Progress = Callable[[StepResult], None]
 
-__all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url", "check_reset_allowed"]
+__all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url"]
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,13 @@ class StatusReport:
     current: int | None
     migrations: list[MigrationStatus]
     repeatables: list[RepeatableStatus]
+    invalid_indexes: list[tuple[str, str]] = ()  # (index, table): an unfinished CREATE INDEX CONCURRENTLY
 
     def as_json(self) -> dict:
         return {"dialect": self.dialect, "current": self.current,
                 "migrations": [m.as_json() for m in self.migrations],
-                "repeatables": [r.as_json() for r in self.repeatables]}
+                "repeatables": [r.as_json() for r in self.repeatables],
+                "invalid_indexes": [{"index": i, "table": t} for i, t in self.invalid_indexes]}
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,12 @@ class Migrator:
         self.retries = retries
         self.on_progress = on_progress or (lambda result: None)
         self.stop = stop
-        self.steps = Applier(db, self.journal, retries=retries, on_progress=self.on_progress)
+
+    @functools.cached_property
+    def steps(self) -> "Applier":
+        """Builds and runs each kind of step (apply.py)."""
+        from .apply import Applier
+        return Applier(self.db, self.journal, retries=self.retries, on_progress=self.on_progress)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -118,21 +131,27 @@ class Migrator:
         """Every known version with its state. Read-only."""
         applied = await self.applied()
         repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
+        invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
         return StatusReport(self.url.dialect, plan.current_version(applied),
-                            plan.statuses(self.project.migrations, applied), repeatables)
+                            plan.statuses(self.project.migrations, applied), repeatables, invalid)
 
     async def verify(self, *, strict: bool = False) -> list[Problem]:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
         read_rollbacks(self.project.migrations)
-        return plan.verify(self.project, await self.applied(), strict=strict)
+        invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
+        return plan.verify(self.project, await self.applied(), strict=strict, invalid_indexes=invalid)
 
     async def events(self, limit: int = 1000) -> list[dict]:
         return await self.journal.events(limit)
 
-    async def plan_up(self, to: int | None = None) -> list[Migration]:
-        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only."""
+    async def plan_up(self, to: int | None = None, *, allow_out_of_order: bool = False) -> list[Migration]:
+        """What `up` would apply, in order; raises ProblemsFound where `up` would refuse. Read-only.
+
+        allow_out_of_order: a pending version older than the newest applied one (branches merged)
+        is applied too, instead of refused.
+        """
         applied = await self.applied()
-        self._refuse_if_blocked(applied)
+        self._refuse_if_blocked(applied, allow_out_of_order=allow_out_of_order)
         return plan.plan_up(self.project.migrations, applied, to)
 
     async def plan_repeatables(self) -> list[Repeatable]:
@@ -149,28 +168,35 @@ class Migrator:
 
     # -- changing the database -------------------------------------------------------------------
 
-    async def up(self, to: int | None = None, *, single_transaction: bool = False,
+    async def up(self, to: int | None = None, *, single_transaction: bool = False, allow_out_of_order: bool = False,
                  before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
         """Apply the pending migrations (up to `to`), then the new or changed repeatables.
 
-        `before(pending)` runs once the pending migrations are known, and only when there are
-        some: a backup taken there is of the database as this run found it.
+        allow_out_of_order: also apply a pending version older than the newest applied one; it is
+        recorded as applied out of order. `before(pending)` runs once the pending migrations are
+        known, and only when there are some: a backup taken there is of the database as this run
+        found it.
         """
         async with self._writing():
-            return await self._up(to, single_transaction=single_transaction, before=before)
+            return await self._up(to, single_transaction=single_transaction, before=before,
+                                  allow_out_of_order=allow_out_of_order)
 
-    async def _up(self, to: int | None = None, *, single_transaction: bool = False,
+    async def _up(self, to: int | None = None, *, single_transaction: bool = False, allow_out_of_order: bool = False,
                   before: Callable[[list[Migration]], Awaitable[None]] | None = None) -> list[StepResult]:
         await self._ensure_journal()
-        todo = await self.plan_up(to)
+        applied = await self.applied()
+        self._refuse_if_blocked(applied, allow_out_of_order=allow_out_of_order)
+        todo = plan.plan_up(self.project.migrations, applied, to)
+        newest = plan.current_version(applied)
         read_rollbacks(todo)
         if todo and before is not None:
             await self.db.flush()  # hold no transaction open while the caller's code runs
             await before(todo)
+        older = {m.version for m in todo if newest is not None and m.version < newest}
         if single_transaction:
-            done = await self.steps.all_at_once(todo)
+            done = await self.steps.all_at_once(todo, out_of_order=older)
         else:
-            done = await self._each(todo, self.steps.migration)
+            done = await self._each(todo, lambda m: self.steps.migration(m, out_of_order=m.version in older))
         if to is None:  # repeatables follow the newest schema, so only a full `up` runs them
             try:
                 done += await self._each(await self.plan_repeatables(), self.steps.repeatable)
@@ -235,6 +261,7 @@ class Migrator:
         For development databases only: refuses unless the database is SQLite or a PostgreSQL
         server on this machine, or `force` is given; RUNNER_ENV=production refuses even then.
         """
+        from .reset import check_reset_allowed, drop_everything
         check_reset_allowed(self.url, force=force)
         async with self._writing():
             dropped = await drop_everything(self.db, self.journal.lock())
@@ -248,8 +275,8 @@ class Migrator:
             await self._ensure_journal()
             applied = await self.applied()
             if applied:
-                raise MigratorError(f"baseline refuses: the journal already records {len(applied)} migration(s); "
-                                    "baseline is for adopting a database the runner has never touched")
+                raise Refused(f"baseline refuses: the journal already records {len(applied)} migration(s); "
+                              "baseline is for adopting a database the runner has never touched")
             if version not in self.project.by_version():
                 raise ConfigError(f"baseline {version}: no migration in sql/ has version {version}")
             todo = [m for m in self.project.migrations if m.version <= version]
@@ -266,7 +293,10 @@ class Migrator:
         async with self._writing():
             await self._ensure_journal()
             files = self.project.by_version()
-            for a in await self.applied():
+            applied = await self.applied()
+            await self._refuse_repair_over_invalid_indexes([files[a.version] for a in applied
+                                                            if a.failed and a.version in files])
+            for a in applied:
                 label = f"{a.version:04d}_{a.name}"
                 m = files.get(a.version)
                 if a.failed:
@@ -286,6 +316,23 @@ class Migrator:
             await self.steps.bookkeeping(writes, "(repair)")
         return changes
 
+    def _no_transaction_files(self) -> bool:
+        """Only a no-transaction file can leave an invalid index; others need not look for one."""
+        return any(m.up.no_transaction for m in self.project.migrations)
+
+    async def _refuse_repair_over_invalid_indexes(self, failed: list[Migration]) -> None:
+        """Clearing a failed CREATE INDEX CONCURRENTLY while its index is invalid would let `up` skip
+        it (IF NOT EXISTS) and call it applied: the index must be dropped first."""
+        if not failed:
+            return
+        from .sqlfacts import facts
+        invalid = dict(await self.journal.invalid_indexes())
+        mine = [(index, invalid[index]) for m in failed for f in facts(m.up.sql, self.db.dialect)
+                if f.action == "create" and f.kind == "index" and f.name in invalid for index in [f.name]]
+        if mine:
+            raise ProblemsFound([Problem(ProblemKind.INVALID_INDEX, plan.invalid_index(i, t)) for i, t in mine],
+                                "repair refuses: a failed migration left an invalid index; nothing was changed:")
+
     # -- internals ---------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -298,11 +345,21 @@ class Migrator:
             yield
         except BaseException as exc:
             await self.steps.finish(exc)
+            if isinstance(exc, LockTimeout):
+                from .apply import describe_session
+                with contextlib.suppress(Exception):  # an explanation must never hide the failure it explains
+                    exc.message += "".join(f"\nthe lock is held by {describe_session(row)}"
+                                           for row in await self.journal.lock_holders())
             raise
         await self.steps.finish(None)
 
     async def _ensure_journal(self) -> None:
-        if not await self.journal.complete():
+        """Create the journal, or bring one written by an older runner to this runner's format."""
+        version = await self.journal.format()
+        if version is not None and version < FORMAT:
+            guard, writes = self.journal.upgrade(version)
+            await self.steps.bookkeeping(writes, guard=guard)
+        elif not await self.journal.complete():
             await self.steps.bookkeeping(self.journal.create())
 
     async def _after_rollback(self, done: list[StepResult]) -> None:
@@ -311,9 +368,11 @@ class Migrator:
         if done and self.project.repeatables:
             await self.steps.bookkeeping(self.journal.forget_repeatables())
 
-    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None) -> None:
+    def _refuse_if_blocked(self, applied: list[Applied], *, allow_modified: int | None = None,
+                           allow_out_of_order: bool = False) -> None:
         problems = [p for p in plan.blocking(plan.verify(self.project, applied))
-                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)]
+                    if not (p.kind is ProblemKind.MODIFIED and p.version == allow_modified)
+                    and not (p.kind is ProblemKind.OUT_OF_ORDER and allow_out_of_order)]
         if problems:
             raise ProblemsFound(problems, "refusing to change the database until these are resolved "
                                           "(see `verify`):")

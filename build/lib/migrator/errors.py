@@ -51,10 +51,15 @@ class ScriptError(MigratorError):
         self.lock_timeout = False  # failed waiting for a lock (lock_timeout): worth retrying
 
 
-class ProblemsFound(MigratorError):
-    """`verify` found problems, or `up` refuses because of them."""
+class Refused(MigratorError):
+    """The database is not in a state the command may change (`baseline` on a journal that records
+    migrations already): nothing was changed."""
 
     exit_code = 3
+
+
+class ProblemsFound(Refused):
+    """`verify` found problems, or `up` refuses because of them."""
 
     def __init__(self, problems: list[Problem], headline: str):
         self.problems = problems

@@ -1,4 +1,4 @@
-"""Discovery of sql/, rollbacks/ and seeds/ under the project directory.
+"""Discovery of sql/, rollbacks/, checks/ and seeds/ under the project directory.
 
 Reads files and hashes them once (a rollback file only when it is first used); reports bad
 names, duplicate versions and orphan rollbacks as problems rather than raising, so `verify`
@@ -17,6 +17,7 @@ from .model import Migration, Problem, ProblemKind, Project, Repeatable, Script,
 
 DIALECTS = ("sqlite", "postgres")
 FILE_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[A-Za-z0-9_-]+)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
+MAX_VERSION = 2**63 - 1  # the journal's version column: BIGINT on PostgreSQL, INTEGER on SQLite
 REPEATABLE_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]+?)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
 
 
@@ -48,6 +49,11 @@ def _read_text(path: Path, display_path: str) -> tuple[str, str]:
             text = normalise(f.read())
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:  # unreadable (permissions), or gone since discovery
+        raise ConfigError(f"{display_path}: cannot read it: {exc.strerror or exc}") from None
+    nul = text.find("\x00")
+    if nul != -1:  # neither database can take it (PostgreSQL's asyncpg would drop the connection)
+        raise ConfigError(f"{display_path}:{text.count(chr(10), 0, nul) + 1}: a NUL character; is it a binary file?")
     return text, checksum(text)
 
 
@@ -66,27 +72,59 @@ class _Entry(NamedTuple):  # a NamedTuple: thousands are made on every start
     display_path: str
 
 
+def read_name(file_name: str) -> tuple[int, str, str | None] | str:
+    """(version, name, dialect) of a migration, rollback or seed file name, or why it is not one."""
+    match = FILE_NAME.match(file_name)
+    if not match:
+        return ("name must be <version>_<name>.sql "
+                "(digits, underscore, letters/digits/_/-, optional .sqlite or .postgres)")
+    digits = match["version"].lstrip("0")
+    if len(digits) > len(str(MAX_VERSION)) or int(digits or "0") > MAX_VERSION:
+        return (f"version {match['version']} is too large: a version must fit a signed 64-bit integer "
+                f"(at most {MAX_VERSION}), as the journal stores it")
+    return int(digits or "0"), match["name"], match["dialect"]
+
+
 def _scan(folder: Path, project_dir: Path, problems: list[Problem]) -> list[_Entry]:
     entries: list[_Entry] = []
     if not folder.is_dir():
         return entries
     prefix = _display(folder, project_dir)
+    # sub-folders (sql/repeatable/) and notes are not numbered migrations
+    for file_name in _sql_files(folder, prefix, problems):
+        read = read_name(file_name)
+        if isinstance(read, str):
+            problems.append(Problem(ProblemKind.BAD_NAME, f"{prefix}/{printable(file_name)}: {read}"))
+            continue
+        entries.append(_Entry(*read, folder / file_name, f"{prefix}/{file_name}"))
+    return entries
+
+
+def _sql_files(folder: Path, prefix: str, problems: list[Problem]) -> list[str]:
+    """Names of the folder's *.sql files, sorted; a *.sql symbolic link that leads nowhere is a problem."""
     # scandir and plain-string sorting: pathlib's per-file comparisons and stat calls were most
     # of the cost of discovering thousands of files.
+    files = []
     with os.scandir(folder) as found:
-        files = sorted((e.name for e in found if e.name.endswith(".sql") and e.is_file()))
-    for file_name in files:  # sub-folders (sql/repeatable/) and notes are not numbered migrations
-        match = FILE_NAME.match(file_name)
-        if not match:
-            problems.append(Problem(
-                ProblemKind.BAD_NAME,
-                f"{prefix}/{file_name}: name must be <version>_<name>.sql "
-                "(digits, underscore, letters/digits/_/-, optional .sqlite or .postgres)",
-            ))
-            continue
-        entries.append(_Entry(int(match["version"]), match["name"], match["dialect"], folder / file_name,
-                              f"{prefix}/{file_name}"))
-    return entries
+        for entry in found:
+            if not entry.name.endswith(".sql"):
+                continue
+            try:
+                if entry.is_file():
+                    files.append(entry.name)
+                elif entry.is_symlink() and not os.path.exists(entry.path):
+                    problems.append(Problem(ProblemKind.BAD_NAME, f"{prefix}/{printable(entry.name)}: a symbolic "
+                                            f"link to {printable(os.readlink(entry.path))}, which does not exist"))
+            except OSError as exc:  # a loop of symbolic links
+                problems.append(Problem(ProblemKind.BAD_NAME,
+                                        f"{prefix}/{printable(entry.name)}: cannot be read ({exc.strerror})"))
+    return sorted(files)
+
+
+def printable(name: str) -> str:
+    """A file name as it can be printed on one line: bytes that are not UTF-8 and control characters escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text if text.isprintable() else "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Problem]) -> dict[int, _Entry]:
@@ -100,7 +138,8 @@ def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Pro
         if len(found) > 1:
             problems.append(Problem(
                 ProblemKind.DUPLICATE,
-                f"{folder}/: version {version} is used by more than one name: {', '.join(sorted(found))}",
+                f"version {version} is used by more than one name: "
+                f"{', '.join(sorted(e.display_path for e in candidates))}",
                 version,
             ))
             continue
@@ -110,7 +149,7 @@ def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Pro
         if len(pick) > 1:  # 0003_x.sql and 00003_x.sql: same version, same name
             problems.append(Problem(
                 ProblemKind.DUPLICATE,
-                f"{folder}/: version {version} has several files: {', '.join(p.path.name for p in pick)}",
+                f"version {version} has several files: {', '.join(sorted(p.display_path for p in pick))}",
                 version,
             ))
             continue
@@ -131,25 +170,28 @@ def discover(project_dir: Path, dialect: str) -> Project:
     problems: list[Problem] = []
     ups = _scan(project_dir / "sql", project_dir, problems)
     downs = _scan(project_dir / "rollbacks", project_dir, problems)
+    check_entries = _scan(project_dir / "checks", project_dir, problems)
     seed_entries = _scan(project_dir / "seeds", project_dir, problems)
 
     up_by_version = _select(ups, dialect, "sql", problems)
     down_by_version = _select(downs, dialect, "rollbacks", problems)
+    checks_by_version = _select(check_entries, dialect, "checks", problems)
     up_names = {(e.version, e.name) for e in ups}
-    for e in downs:
-        if (e.version, e.name) not in up_names:
-            problems.append(Problem(
-                ProblemKind.ORPHAN_ROLLBACK,
-                f"{_display(e.path, project_dir)}: rollback has no up file sql/{e.path.name}",
-                e.version,
-            ))
+    for entries, kind, what in ((downs, ProblemKind.ORPHAN_ROLLBACK, "rollback"),
+                                (check_entries, ProblemKind.ORPHAN_CHECKS, "checks file")):
+        for e in entries:
+            if (e.version, e.name) not in up_names:
+                problems.append(Problem(kind, f"{_display(e.path, project_dir)}: {what} has no up file "
+                                              f"sql/{e.path.name}", e.version))
 
     migrations = []
     for version in sorted(up_by_version):
         up = up_by_version[version]
-        down = down_by_version.get(version)
+        down, checks = down_by_version.get(version), checks_by_version.get(version)
         rollback = lazy_script(down.path, down.display_path) if down and down.name == up.name else None
-        migrations.append(Migration(version, up.name, read_script(up.path, project_dir, up.display_path), rollback))
+        checks = lazy_script(checks.path, checks.display_path) if checks and checks.name == up.name else None
+        migrations.append(Migration(version, up.name, read_script(up.path, project_dir, up.display_path), rollback,
+                                    checks))
 
     seeds = [
         Seed(e.version, e.name, read_script(e.path, project_dir, e.display_path))
@@ -164,10 +206,11 @@ def _repeatables(project_dir: Path, dialect: str, problems: list[Problem]) -> li
     folder = project_dir / "sql" / "repeatable"
     chosen: dict[str, tuple[str | None, Path]] = {}
     if folder.is_dir():
-        for path in sorted(folder.glob("*.sql")):
+        prefix = _display(folder, project_dir)
+        for path in (folder / name for name in _sql_files(folder, prefix, problems)):
             match = REPEATABLE_NAME.match(path.name)
             if not match:
-                problems.append(Problem(ProblemKind.BAD_NAME, f"{_display(path, project_dir)}: name must be "
+                problems.append(Problem(ProblemKind.BAD_NAME, f"{prefix}/{printable(path.name)}: name must be "
                                         "<name>.sql (letters, digits, _ and -, optional .sqlite or .postgres)"))
                 continue
             if match["dialect"] not in (None, dialect):
@@ -190,8 +233,9 @@ def require_project(project_dir: Path) -> None:
 
 
 def read_rollbacks(migrations: list[Migration]) -> None:
-    """Read the rollback files now (discovery leaves them for later): one that is not UTF-8 stops
-    the command with a clear error before anything has changed."""
+    """Read the rollback and checks files now (discovery leaves them for later): one that is not
+    UTF-8 stops the command with a clear error before anything has changed."""
     for m in migrations:
-        if m.rollback is not None:
-            m.rollback.load()
+        for script in (m.rollback, m.checks):
+            if script is not None:
+                script.load()

@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
-import getpass
 import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable, Mapping
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from .engine import Migrator, StatusReport
 from .errors import ConfigError, LockTimeout, MigratorError, ProblemsFound, Stopped
 from .files import discover, require_project
 from .model import FILE_PROBLEMS, Problem, StepResult
-from .url import LOCAL_HOSTS, DatabaseURL, parse
+from .url import DatabaseURL, parse
 
 # -- the targets file ------------------------------------------------------------------------------
 
@@ -72,7 +70,7 @@ def parse_targets(text: str, *, source: str, base_dir: Path, environ: Mapping[st
         url = _parse_url(_expand(raw, environ, where), where, base_dir)
         if name in by_name:
             raise ConfigError(f"{where}: target name {name!r} is already used on line {by_name[name].line}")
-        identity = _identity(url)
+        identity = url.identity
         if identity in by_database:
             other = by_database[identity]
             raise ConfigError(f"{where}: target {name!r} is the same database as {other.name!r} "
@@ -102,27 +100,6 @@ def _parse_url(url: str, where: str, base_dir: Path) -> DatabaseURL:
     if parsed.dialect == "sqlite" and not os.path.isabs(parsed.target):
         parsed = dataclasses.replace(parsed, target=str(base_dir / parsed.target))
     return parsed
-
-
-def _identity(url: DatabaseURL) -> tuple:
-    """What makes two URLs the same database, whatever the driver or spelling."""
-    if url.dialect == "sqlite":
-        return ("sqlite", os.path.realpath(url.target))
-    parts = urlsplit(url.target)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    host = (query.get("host") or parts.hostname or "").lower()
-    host = "localhost" if host in LOCAL_HOSTS or host.startswith("/") else host
-    port = query.get("port") or (str(parts.port) if parts.port else "5432")
-    user = query.get("user") or (unquote(parts.username) if parts.username else None) or _os_user()
-    database = query.get("dbname") or unquote(parts.path.lstrip("/")) or user  # libpq's defaults
-    return ("postgres", host, port, database)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return ""
 
 
 # -- what to run on each target ------------------------------------------------------------------

@@ -199,7 +199,7 @@ def _own_rules(entry: _File, dialect: str, oldest_sqlite: tuple[int, ...]) -> li
     if dialect == "sqlite":
         out += _sqlite_rules(steps, script.no_transaction, oldest_sqlite, finding)
     elif not script.no_transaction:
-        out += _concurrently_in_transaction(script.sql, finding)
+        out += _concurrently_in_transaction(script.sql, finding, shared=not script.display_path.endswith(".postgres.sql"))
     return out
 
 
@@ -234,8 +234,14 @@ _BACKUP_ADVICE = ("copy the data somewhere first (a backup table, an export) and
                   "comment; a rollback cannot bring dropped data back")
 
 
-def _concurrently_in_transaction(sql: str, finding) -> list[Finding]:
+def _concurrently_in_transaction(sql: str, finding, *, shared: bool) -> list[Finding]:
     # squawk assumes a tool runs a lone CREATE INDEX CONCURRENTLY outside its transaction; ours does not
+    if shared:  # a plain file runs on SQLite too, which knows neither CONCURRENTLY nor a reason for it
+        advice = ("move it to a PostgreSQL variant (the same name ending in .postgres.sql) whose first line is "
+                  "`-- runner: no-transaction`, and give SQLite a .sqlite.sql variant without CONCURRENTLY")
+    else:
+        advice = ("put `-- runner: no-transaction` on the file's first line (and nothing else in the file that "
+                  "needs a transaction)")
     out = []
     for statement in statements(sql, "postgres"):
         tokens = tokenize(statement.sql, statement.offset)
@@ -243,9 +249,7 @@ def _concurrently_in_transaction(sql: str, finding) -> list[Finding]:
         if at is not None:
             out.append(finding(line_of(sql, at.offset), "concurrently-in-transaction",
                                f"{' '.join(t.text for t in tokens[:2])} … CONCURRENTLY cannot run inside a "
-                               "transaction, and the runner runs this file in one",
-                               "put `-- runner: no-transaction` on the file's first line (and nothing else in the "
-                               "file that needs a transaction)"))
+                               "transaction, and the runner runs this file in one", advice))
     return out
 
 

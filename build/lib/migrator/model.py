@@ -60,16 +60,27 @@ class Script:
 
 @dataclass(frozen=True)
 class Migration:
-    """An up file and, when it exists, its paired rollback file."""
+    """An up file and, when they exist, its paired rollback file and data checks (checks/)."""
 
     version: int
     name: str
     up: Script
     rollback: Script | None
+    checks: Script | None = None
 
     @property
     def label(self) -> str:
         return f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class DataCheck:
+    """One query of a checks/ file: it returns the offending rows; any row fails its migration."""
+
+    sql: str
+    path: str  # checks/0012_x.sql
+    line: int  # where the query starts in it
+    when: str  # "before" (the migration's SQL) | "after" (it, before its journal row commits)
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,8 @@ class Applied:
     applied_by: str | None
     duration_ms: int | None
     failed: bool = False  # a no-transaction migration that stopped part-way
+    applied_sql: str | None = None  # the up file as applied (None: an older journal, or too large to keep)
+    out_of_order: bool = False  # applied with --allow-out-of-order below a newer applied version
 
 
 class State(str, enum.Enum):
@@ -115,22 +128,33 @@ class MigrationStatus:
     duration_ms: int | None
     checksum: str | None
     applied_by: str | None = None
+    out_of_order: bool = False  # applied with --allow-out-of-order
+    has_checks: bool = False  # checks/ holds data checks for it
+    changes: str | None = None  # modified: a unified diff of the SQL as applied against today's file
 
     def as_json(self) -> dict:
-        return {
+        doc = {
             "version": self.version,
             "name": self.name,
             "state": self.state.value,
             "applied_at": self.applied_at,
             "duration_ms": self.duration_ms,
             "checksum": self.checksum,
+            "out_of_order": self.out_of_order,
+            "checks": self.has_checks,
         }
+        if self.changes is not None:
+            doc["changes"] = self.changes
+        return doc
 
 
 class ProblemKind(str, enum.Enum):
     BAD_NAME = "bad-name"
     DUPLICATE = "duplicate"
     ORPHAN_ROLLBACK = "orphan-rollback"
+    ORPHAN_CHECKS = "orphan-checks"
+    UNWRITTEN = "unwritten"
+    INVALID_INDEX = "invalid-index"
     MISSING_ROLLBACK = "missing-rollback"
     MODIFIED = "modified"
     MISSING = "missing"
@@ -146,6 +170,8 @@ BLOCKING = frozenset(
         ProblemKind.BAD_NAME,
         ProblemKind.DUPLICATE,
         ProblemKind.ORPHAN_ROLLBACK,
+        ProblemKind.ORPHAN_CHECKS,
+        ProblemKind.UNWRITTEN,
         ProblemKind.MODIFIED,
         ProblemKind.MISSING,
         ProblemKind.OUT_OF_ORDER,
@@ -154,7 +180,8 @@ BLOCKING = frozenset(
 )
 
 # Problems in the files themselves, found before any database is touched.
-FILE_PROBLEMS = frozenset({ProblemKind.BAD_NAME, ProblemKind.DUPLICATE, ProblemKind.ORPHAN_ROLLBACK})
+FILE_PROBLEMS = frozenset({ProblemKind.BAD_NAME, ProblemKind.DUPLICATE, ProblemKind.ORPHAN_ROLLBACK,
+                           ProblemKind.ORPHAN_CHECKS})
 
 
 @dataclass(frozen=True)
@@ -162,9 +189,13 @@ class Problem:
     kind: ProblemKind
     message: str
     version: int | None = None
+    detail: str | None = None  # more lines: what changed in a modified migration (a unified diff)
 
     def __str__(self) -> str:
-        return f"{self.kind.value}: {self.message}"
+        text = f"{self.kind.value}: {self.message}"
+        if self.detail:
+            text += "".join("\n    " + line for line in self.detail.rstrip("\n").split("\n"))
+        return text
 
 
 @dataclass(frozen=True)
@@ -244,3 +275,12 @@ def directives(sql: str) -> set[str]:
         if body.lower().startswith("runner:"):
             found.add(body[len("runner:"):].strip().lower())
     return found
+
+
+def up_template(stem: str) -> str:
+    """What `new` writes into sql/<stem>.sql: a file still holding only this was never written."""
+    return f"-- {stem}: write the change here.\n"
+
+
+def rollback_template(stem: str) -> str:
+    return f"-- Rollback of {stem}: undo exactly what sql/{stem}.sql does.\n"

@@ -17,6 +17,7 @@ from .model import (
     RepeatableStatus,
     State,
     Rollback,
+    up_template,
 )
 
 
@@ -27,19 +28,41 @@ def statuses(migrations: list[Migration], applied: list[Applied]) -> list[Migrat
     result = []
     for version in sorted(files.keys() | rows.keys()):
         m, a = files.get(version), rows.get(version)
+        checks = m is not None and m.checks is not None
         if a is None:
-            result.append(MigrationStatus(version, m.name, State.PENDING, None, None, m.up.checksum))
+            result.append(MigrationStatus(version, m.name, State.PENDING, None, None, m.up.checksum, has_checks=checks))
             continue
+        changes = None
         if a.failed:
             state = State.FAILED
         elif m is None:
             state = State.MISSING
         elif m.up.checksum != a.checksum:
-            state = State.MODIFIED
+            state, changes = State.MODIFIED, edits(a, m)
         else:
             state = State.APPLIED
-        result.append(MigrationStatus(version, a.name, state, a.applied_at, a.duration_ms, a.checksum, a.applied_by))
+        result.append(MigrationStatus(version, a.name, state, a.applied_at, a.duration_ms, a.checksum, a.applied_by,
+                                      out_of_order=a.out_of_order, has_checks=checks, changes=changes))
     return result
+
+
+def invalid_index(index: str, table: str) -> str:
+    return (f'index {index} on {table} is invalid (a CREATE INDEX CONCURRENTLY that did not finish: it slows '
+            f'writes and serves no query); drop it with `DROP INDEX CONCURRENTLY IF EXISTS "{index}";`, then '
+            "`repair` and `up` build it again")
+
+
+def edits(applied: Applied, m: Migration) -> str:
+    """What changed in an applied migration's file: a unified diff of the SQL as applied against today's."""
+    if applied.applied_sql is None:
+        return ("(the SQL as applied was not kept: applied by runner 0.1.0, or larger than the "
+                "1,000,000 characters the journal keeps)\n")
+    import difflib  # here: only an edited migration needs it
+
+    before = [line + "\n" for line in applied.applied_sql.split("\n")]
+    after = [line + "\n" for line in m.up.sql.split("\n")]
+    return "".join(difflib.unified_diff(before, after, f"{m.up.display_path} (as applied)",
+                                        f"{m.up.display_path} (today)"))
 
 
 def repeatable_states(repeatables: list[Repeatable], recorded: dict[str, tuple[str, str | None]]
@@ -59,16 +82,20 @@ def current_version(applied: list[Applied]) -> int | None:
     return max(done) if done else None
 
 
-def verify(project: Project, applied: list[Applied], *, strict: bool = False) -> list[Problem]:
-    """Every problem with the files and the journal, in a stable order."""
+def verify(project: Project, applied: list[Applied], *, strict: bool = False,
+           invalid_indexes: list[tuple[str, str]] = ()) -> list[Problem]:
+    """Every problem with the files, the journal and (invalid_indexes) the schema, in a stable order."""
     problems = list(project.problems)
+    for index, table in invalid_indexes:
+        problems.append(Problem(ProblemKind.INVALID_INDEX, invalid_index(index, table)))
     newest = current_version(applied)
     for s in statuses(project.migrations, applied):
         label = f"{s.version:04d}_{s.name}"
         if s.state is State.MODIFIED:
             problems.append(Problem(ProblemKind.MODIFIED,
                                     f"{label} was applied but sql/{label}.sql has changed since "
-                                    "(restore it, or run `repair` to accept the new checksum)", s.version))
+                                    "(restore it, or run `repair` to accept the new checksum):", s.version,
+                                    detail=s.changes))
         elif s.state is State.MISSING:
             problems.append(Problem(ProblemKind.MISSING,
                                     f"{label} was applied but its file is gone from sql/", s.version))
@@ -80,10 +107,14 @@ def verify(project: Project, applied: list[Applied], *, strict: bool = False) ->
             if newest is not None and s.version < newest:
                 problems.append(Problem(ProblemKind.OUT_OF_ORDER,
                                         f"{label} is pending but older than the newest applied version "
-                                        f"{newest:04d}", s.version))
+                                        f"{newest:04d} (`up --allow-out-of-order` applies it)", s.version))
             elif strict:
                 problems.append(Problem(ProblemKind.PENDING, f"{label} is not applied yet", s.version))
     for m in project.migrations:
+        if m.up.sql == up_template(m.label) and not any(a.version == m.version for a in applied):
+            problems.append(Problem(ProblemKind.UNWRITTEN,
+                                    f"{m.up.display_path} still holds only what `new` wrote: write the migration "
+                                    "(or delete the file) before `up`", m.version))
         if m.rollback is None:
             problems.append(Problem(ProblemKind.MISSING_ROLLBACK,
                                     f"{m.label} has no rollback file rollbacks/{m.label}.sql", m.version))
@@ -112,6 +143,8 @@ def plan_down(
     is used, so an older checkout can still roll back.
     """
     files = {m.version: m for m in migrations}
+    if to is not None and to not in files and to not in {a.version for a in applied}:
+        raise ConfigError(f"--to={to}: no migration in sql/ or in the journal has version {to}")
     newest_first = sorted((a for a in applied if not a.failed), key=lambda a: a.version, reverse=True)
     if everything:
         chosen = newest_first

@@ -8,11 +8,8 @@ line's `clean` (which hides every password the run knows of) before it is writte
 """
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -27,14 +24,18 @@ STEP_EVENTS = {"up": "applied", "down": "rolled_back", "seed": "seeded", "baseli
 class RunLog:
     """Appends events to `path` (created 0600); `RunLog(None)` logs nothing."""
 
-    def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact):
+    def __init__(self, path: str | Path | None, clean: Callable[[str], str] = redact,
+                 warn: Callable[[str], None] = lambda message: None):
         self.path = Path(path) if path else None
-        self.run_id = uuid.uuid4().hex[:12]  # groups the lines of one run when runners share a file
-        self.clean = clean
+        self.run_id = ""  # groups the lines of one run when runners share a file
+        self.clean, self.warn = clean, warn
         self.started = False
         self._start = time.monotonic()
         self._fd: int | None = None
         if self.path is not None:
+            import uuid  # here: most runs have no log file and start without it
+
+            self.run_id = uuid.uuid4().hex[:12]
             try:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             except OSError as exc:
@@ -47,9 +48,14 @@ class RunLog:
         if self.started:
             return
         self.started = True
+        if self._fd is None:
+            return
+        import socket
+
+        from .settings import os_user
         self.write("start", command=command, database=url.display if url else None,
                    dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()),
-                   os_user=_os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
+                   os_user=os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
 
     def step(self, result: StepResult) -> None:
         self.write(STEP_EVENTS.get(result.action, result.action), version=result.version, name=result.name,
@@ -70,7 +76,14 @@ class RunLog:
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                   "run": self.run_id, "event": event, **fields}
         line = json.dumps(self._redact(record), ensure_ascii=False) + "\n"
-        os.write(self._fd, line.encode("utf-8"))
+        try:
+            os.write(self._fd, line.encode("utf-8"))
+        except OSError as exc:  # a full disk, a file system gone read-only
+            self.close()
+            message = f"cannot write the log file {self.path}: {exc.strerror}"
+            if event == "start":  # before the database is touched: refuse to run unlogged
+                raise ConfigError(message) from None
+            self.warn(f"{message}; the run goes on without it")
 
     def close(self) -> None:
         if self._fd is not None:
@@ -85,10 +98,3 @@ class RunLog:
         if isinstance(value, (list, tuple)):
             return [self._redact(v) for v in value]
         return value
-
-
-def _os_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (some containers)
-        return None

@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 from .drivers import open_driver
 from .errors import ConfigError, StatementError
@@ -66,11 +65,6 @@ async def _refuse_unless_empty(url: DatabaseURL, lock_wait: float) -> None:
                           "database, because migrations are applied and rolled back there")
 
 
-def _with_database(url: DatabaseURL, name: str) -> DatabaseURL:
-    parts = urlsplit(url.raw)
-    return parse(urlunsplit(parts._replace(path="/" + name)))
-
-
 @contextlib.asynccontextmanager
 async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncIterator[Scratch]:
     admin = await _admin_connection(like, lock_wait)
@@ -82,8 +76,8 @@ async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncItera
             raise ConfigError(f"could not create a scratch database on {like.display}: {exc.message}; "
                               "pass --scratch-url=<an empty database> instead") from None
         try:
-            host = urlsplit(like.target).hostname or "the local server"
-            yield Scratch(_with_database(like, name), f"the temporary database {name} on {host}", temporary=True)
+            host = ",".join(h for h in like.hosts if h) or "the local server"
+            yield Scratch(like.with_database(name), f"the temporary database {name} on {host}", temporary=True)
         finally:
             try:
                 await admin.run_script(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -99,6 +93,6 @@ async def _admin_connection(like: DatabaseURL, lock_wait: float):
         return await open_driver(like, lock_wait=lock_wait)
     except ConfigError as first:
         try:
-            return await open_driver(_with_database(like, "postgres"), lock_wait=lock_wait)
+            return await open_driver(like.with_database("postgres"), lock_wait=lock_wait)
         except ConfigError:
             raise first from None

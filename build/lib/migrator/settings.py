@@ -5,6 +5,7 @@ The file is read, never loaded into `os.environ`: only the settings asked for co
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -26,3 +27,14 @@ def setting(name: str, project_dir: str | Path = ".") -> str | None:
 def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:
     """--url, else $DATABASE_URL, else DATABASE_URL from the project's .env, else the SQLite default."""
     return parse(url or setting("DATABASE_URL", project_dir) or DEFAULT_URL)
+
+
+@functools.cache
+def os_user() -> str | None:
+    """The operating-system user running this; None where the system has no name for it (some containers)."""
+    import getpass  # here: read-only commands never need it
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return None

@@ -1,14 +1,21 @@
 """Splitting a script into statements, with where each one starts, using each database's own rules.
 
-SQLite: `sqlite3.complete_statement` (SQLite's own tokenizer) decides where a statement ends,
-so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits.
+SQLite: `sqlite3.complete_statement` (SQLite's own `sqlite3_complete`) decides where a statement
+ends, so `;` inside strings, comments and trigger bodies (`BEGIN … END`) never splits. When the
+first `;` does not end a statement, it is asked again only at a `;` that its lexer would see
+outside a string, quoted name or comment, so each character is looked at a bounded number of
+times (asking at every `;` of a growing prefix was quadratic: 800 KB of `a;` in one string
+took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
 file goes to the server whole.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
+
+from .errors import StatementError
 
 
 @dataclass(frozen=True)
@@ -43,17 +50,52 @@ def code_start(text: str, start: int = 0, end: int | None = None) -> int | None:
     return None
 
 
+# What sqlite3_complete's lexer (SQLite's complete.c) skips over whole: '…', "…", `…` and […]
+# quotes, -- and /* */ comments. One match runs to just before the next `;` outside them, or
+# stops at a quote that is never closed (after which sqlite3_complete finds no end either).
+_UP_TO_SEMICOLON = re.compile(
+    r"""(?:[^;'"`\[/-]+|'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|/\*(?:.*?\*/|.*)|[-/])*""", re.S)
+
+
 def split_sqlite(script: str) -> list[Statement]:
+    """Statements of a SQLite script; raises StatementError on a NUL character or text that is not UTF-8."""
+    _refuse_unreadable(script)
     statements: list[Statement] = []
     start = 0
-    semicolon = script.find(";")
-    while semicolon != -1:
-        if sqlite3.complete_statement(script[start:semicolon + 1]):
-            _add(statements, script, start, semicolon + 1)
-            start = semicolon + 1
-        semicolon = script.find(";", semicolon + 1)
+    while (end := _statement_end(script, start)) is not None:
+        _add(statements, script, start, end)
+        start = end
     _add(statements, script, start, len(script))
     return statements
+
+
+def _statement_end(script: str, start: int) -> int | None:
+    """Just past the `;` that ends the statement beginning at `start`, as sqlite3_complete says; None: no end."""
+    semicolon = script.find(";", start)
+    if semicolon == -1:
+        return None
+    if sqlite3.complete_statement(script[start:semicolon + 1]):  # most often the first `;` ends it
+        return semicolon + 1
+    # That `;` is in a string, a comment or a trigger body. Ask again only at a `;` outside quotes
+    # and comments, and in a trigger body only at `; END ;`: asking at every `;` of a growing
+    # statement is quadratic (800 KB of `a;` in one string took 48 s).
+    previous, in_trigger = start, False
+    while True:
+        semicolon = _UP_TO_SEMICOLON.match(script, previous).end()
+        if semicolon == len(script) or script[semicolon] != ";":
+            return None  # the end, or a quote that is never closed
+        if (not in_trigger or _only_end(script, previous, semicolon)) \
+                and sqlite3.complete_statement(script[start:semicolon + 1]):
+            return semicolon + 1
+        in_trigger = True  # sqlite3_complete said no at a `;` outside quotes: CREATE TRIGGER … BEGIN
+        previous = semicolon + 1
+
+
+def _only_end(script: str, start: int, end: int) -> bool:
+    """Whether script[start:end] is the keyword END between whitespace and comments."""
+    first = code_start(script, start, end)
+    return (first is not None and script[first:first + 3].upper() == "END"
+            and code_start(script, first + 3, end) is None)
 
 
 def _add(statements: list[Statement], script: str, start: int, end: int) -> None:
@@ -64,11 +106,10 @@ def _add(statements: list[Statement], script: str, start: int, end: int) -> None
 
 
 def split_postgres(script: str) -> list[Statement]:
-    """Statements of a PostgreSQL script; raises StatementError on a syntax error."""
+    """Statements of a PostgreSQL script; raises StatementError on a syntax error, a NUL or text that is not UTF-8."""
     from pglast import parser  # imported here: only no-transaction files need it
 
-    from .errors import StatementError
-
+    _refuse_unreadable(script)
     try:
         slices = parser.split(script, with_parser=True, only_slices=True)
     except parser.ParseError as exc:
@@ -80,3 +121,16 @@ def split_postgres(script: str) -> list[Statement]:
 def split(script: str, dialect: str) -> list[Statement]:
     """The script's statements by `dialect`'s rules (for files run statement by statement)."""
     return split_sqlite(script) if dialect == "sqlite" else split_postgres(script)
+
+
+def _refuse_unreadable(script: str) -> None:
+    """Both databases read SQL as UTF-8 C strings: everything after a NUL would silently vanish,
+    and text that is not UTF-8 (a lone surrogate) cannot be sent at all."""
+    nul = script.find("\x00")
+    if nul != -1:
+        raise StatementError("the script contains a NUL character (a binary file?)", nul)
+    if not script.isascii():
+        try:
+            script.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise StatementError("the script is not UTF-8 text", exc.start) from None

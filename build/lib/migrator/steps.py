@@ -17,17 +17,8 @@ from dataclasses import dataclass
 
 from .drivers import Check, Driver, Guard, Integrity, Outcome, Script, Sql, Unit
 from .errors import CheckFailed, ScriptError, StatementError
+from .model import DataCheck
 from .split import line_of
-
-
-@dataclass(frozen=True)
-class DataCheck:
-    """One query of a checks/ file: it returns the offending rows; any row fails the step."""
-
-    sql: str
-    path: str  # checks/0012_x.sql
-    line: int  # where the query starts in it
-    when: str  # "before" | "after"
 
 
 @dataclass(frozen=True)

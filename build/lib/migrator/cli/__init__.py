@@ -59,7 +59,8 @@ def _run(args, out) -> int:
     log = RunLog(None)
     cli = None
     try:
-        log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]), clean=out.clean)
+        log = RunLog(args["--log-file"] or setting("RUNNER_LOG_FILE", args["--dir"]), clean=out.clean,
+                     warn=lambda message: out.progress(f"warning: {message}"))
         cli = Invocation(args, out, log)
         module, function = COMMANDS[args.command.split()[0]].split(":")
         command = getattr(importlib.import_module(f".{module}", __name__), function)

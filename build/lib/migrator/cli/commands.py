@@ -57,12 +57,19 @@ def _version(current: int | None) -> str:
 async def up(cli: Invocation) -> int:
     args, out = cli.args, cli.out
     to = whole_number(args, "--to")
+    allow = args["--allow-out-of-order"]
     async with cli.connect(read_only=args["--dry-run"]) as m:
         if args["--dry-run"]:
-            todo = await m.plan_up(to)
+            from ..datachecks import data_checks
+            todo = await m.plan_up(to, allow_out_of_order=allow)
             for mig in todo:
+                checks = data_checks(mig, m.db.dialect)
+                for check in (c for c in checks if c.when == "before"):
+                    out.result(f"-- before-check ({check.path}:{check.line}): any row fails {mig.label}\n{check.sql};\n")
                 out.result(f"-- {mig.label} ({mig.up.display_path})")
                 out.result(mig.up.sql.rstrip("\n") + "\n")
+                for check in (c for c in checks if c.when == "after"):
+                    out.result(f"-- after-check ({check.path}:{check.line}): any row fails {mig.label}\n{check.sql};\n")
             repeatables = await m.plan_repeatables() if to is None else []
             for r in repeatables:
                 out.result(f"-- {r.label} ({r.script.display_path}, new or changed)")
@@ -79,9 +86,14 @@ async def up(cli: Invocation) -> int:
             path = await cli.take_backup()
             out.progress(f"backed up the database to {path} before applying {len(pending)} migration(s)")
 
-        done = await m.up(to, single_transaction=args["--single-transaction"],
+        done = await m.up(to, single_transaction=args["--single-transaction"], allow_out_of_order=allow,
                           before=backup_first if args["--backup"] else None)
         where = _version(await m.current_version())
+        files = m.project.by_version()
+    for step in done:
+        if step.action == "up" and files[step.version].rollback is None:
+            out.progress(f"warning: {step.label} has no rollback file rollbacks/{step.label}.sql: `down` cannot "
+                         "roll it back until that file exists")
     applied = sum(1 for d in done if d.action == "up")
     reran = sum(1 for d in done if d.action == "repeatable")
     also = f" and ran {reran} repeatable(s)" if reran else ""
@@ -115,6 +127,8 @@ async def redo(cli: Invocation) -> int:
 
 
 async def status(cli: Invocation) -> int:
+    if cli.url.dialect == "sqlite" and not Path(cli.url.target).exists():
+        cli.out.progress(f"note: {cli.url.target} does not exist (yet): every migration is pending")
     async with cli.connect(read_only=True) as m:
         report = await m.status()
     if cli.args["--json"]:

@@ -72,12 +72,19 @@ def step_line(result) -> str:
 
 def status_table(out: Output, display_url: str, report) -> None:
     out.result(f"database: {display_url} ({report.dialect})")
-    rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION")]
+    checks = any(s.has_checks for s in report.migrations)  # the column only where checks/ is used
+    rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION") + (("CHECKS",) if checks else ())]
     for s in report.migrations:
         state = s.state.value.upper() if s.state.value in ("modified", "missing", "failed") else s.state.value
+        if s.out_of_order:
+            state += " (out of order)"
         rows.append((f"{s.version:04d}", s.name, state, s.applied_at or "-",
-                     f"{s.duration_ms} ms" if s.duration_ms is not None else "-"))
+                     f"{s.duration_ms} ms" if s.duration_ms is not None else "-")
+                    + (("yes" if s.has_checks else "-",) if checks else ()))
     table(out, rows, right_aligned={4})
+    for s in report.migrations:
+        if s.changes:
+            out.result(f"\n{s.version:04d}_{s.name} changed since it was applied:\n{s.changes.rstrip()}")
     if report.repeatables:
         out.result("")
         table(out, [("REPEATABLE", "STATE", "LAST RUN")] +
@@ -85,6 +92,9 @@ def status_table(out: Output, display_url: str, report) -> None:
     counts: dict[str, int] = {}
     for s in report.migrations:
         counts[s.state.value] = counts.get(s.state.value, 0) + 1
+    for index, table_name in report.invalid_indexes:
+        from ..plan import invalid_index
+        out.result(f"note: {invalid_index(index, table_name)}")
     current = f"{report.current:04d}" if report.current is not None else "none"
     summary = ", ".join(f"{n} {state}" for state, n in counts.items()) or "no migrations"
     out.result(f"current version: {current} ({summary})")

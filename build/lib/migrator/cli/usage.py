@@ -3,7 +3,7 @@
 USAGE = """SQL migration runner: numbered SQL files, paired rollbacks, a checksummed journal.
 
 Usage:
-  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [--backup] [options]
+  runner.py up [--to=<version>] [--dry-run | --test] [--single-transaction] [--allow-out-of-order] [--backup] [options]
   runner.py down [<count>] [--to=<version> | --all] [--dry-run] [options]
   runner.py redo [options]
   runner.py status [--json] [options]
@@ -47,6 +47,8 @@ Options:
   --test                  up: apply every pending migration in one transaction on the real
                           database, report what would fail, and roll it all back.
   --single-transaction    up: all pending migrations in one transaction, all or nothing.
+  --allow-out-of-order    up: also apply a pending migration older than the newest applied one (two
+                          branches merged); it is recorded, and shown by status, as applied out of order.
   --backup                up: take a backup first (as `backup` does) when something is pending.
   --out=<path>            backup: the file to write (never overwritten) or an existing folder;
                           default <dir>/backups/<dbname>-<UTC time>.<dump|db>;

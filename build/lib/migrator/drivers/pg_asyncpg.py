@@ -32,7 +32,7 @@ class AsyncpgDriver(PostgresDriver):
     def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, asyncpg.PostgresError):
             if is_connection_state(exc.sqlstate):
-                return ConnectionLost(exc.message)
+                return ConnectionLost(exc.message or _reason(exc))
             return statement_error(exc.message or str(exc), exc.sqlstate, getattr(exc, "position", None),
                                    getattr(exc, "detail", None), getattr(exc, "hint", None))
         return ConnectionLost(_reason(exc))
@@ -74,5 +74,8 @@ def _numbered(sql: str) -> tuple[str, list[str]]:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
+    text = str(exc)
+    if not text or text == "None":  # asyncpg's lost-connection errors can carry no message
+        text = {asyncpg.exceptions.ConnectionDoesNotExistError: "the connection was closed"}.get(
+            type(exc), "the server closed the connection")
     return text.splitlines()[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from ..errors import CheckFailed, ConfigError, LockTimeout, StatementError
+from ..errors import CheckFailed, ConfigError, DatabaseError, LockTimeout, StatementError
 from ..split import split_sqlite
 from ..url import DatabaseURL
 from . import ELAPSED_MS, WINDOW, Check, Guard, Integrity, Outcome, Script, Sql, Unit
@@ -30,9 +30,10 @@ from .sqlite_fk import ForeignKeyCheck
 class SqliteDriver:
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, lock_wait: float):
+    def __init__(self, conn: aiosqlite.Connection, lock_wait: float, path: str):
         self.conn = conn
         self.lock_wait = lock_wait
+        self.path = path
         self._foreign_keys = ForeignKeyCheck()
         self._group_started: float | None = None  # when the open transaction began
         self._uncommitted = 0  # units released into the open transaction, not yet committed
@@ -44,27 +45,29 @@ class SqliteDriver:
         if not create and not os.path.exists(path):
             # Read-only commands must not create the file: an empty in-memory database answers
             # every question the same way (no journal, everything pending).
-            conn = await aiosqlite.connect(":memory:", isolation_level=None)
+            conn = await _open(":memory:", path)
         else:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+            _refuse_unwritable(path, read_only)
             # read_only: a URI with mode=ro, so SQLite itself refuses every write to the file
             target, uri = (Path(path).resolve().as_uri() + "?mode=ro", True) if read_only else (path, False)
+            conn = await _open(target, path, timeout=lock_wait, uri=uri)
             try:
-                conn = await aiosqlite.connect(target, timeout=lock_wait, isolation_level=None, uri=uri)
                 await conn.execute("PRAGMA foreign_keys = OFF")
+                await conn.execute_fetchall("PRAGMA schema_version")  # reads the header: is it a database?
             except sqlite3.Error as exc:
-                raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
+                await conn.close()
+                raise ConfigError(f"{path} is not a SQLite database ({exc})" if isinstance(exc, sqlite3.DatabaseError)
+                                  and "not a database" in str(exc) else f"cannot open SQLite database {path}: {exc}"
+                                  ) from None
         conn.row_factory = sqlite3.Row
-        return cls(conn, lock_wait)
+        return cls(conn, lock_wait, path)
 
     async def fetch(self, sql: str, params=None) -> list[dict]:
         # execute_fetchall: one hop to aiosqlite's thread (a cursor's execute, fetchall and close are three)
         try:
             return [dict(row) for row in await self.conn.execute_fetchall(sql, dict(params or {}))]
         except sqlite3.Error as exc:
-            raise StatementError(str(exc)) from None
+            raise self._error(exc, None, None) from None
 
     async def run_script(self, sql: str) -> None:
         await self.flush()
@@ -191,7 +194,35 @@ class SqliteDriver:
         if _is_busy(exc):
             return LockTimeout(f"the database stayed locked for more than {self.lock_wait:g}s "
                                "(another process is writing; raise --lock-wait)")
+        if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            return DatabaseError(f"{self.path} is damaged ({exc}); nothing was changed: restore it from a "
+                                 "backup (`restore <backup file>`)")
         return StatementError(str(exc), offset, op=op)
+
+
+async def _open(target: str, path: str, **options) -> aiosqlite.Connection:
+    pending = aiosqlite.connect(target, isolation_level=None, **options)
+    try:
+        return await pending
+    except sqlite3.Error as exc:
+        # aiosqlite's thread is still winding down: let it finish while this event loop runs, or
+        # it reports to a closed loop (a second, confusing traceback)
+        await asyncio.get_running_loop().run_in_executor(None, pending._thread.join, 5)
+        raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
+
+
+def _refuse_unwritable(path: str, read_only: bool) -> None:
+    """What SQLite would only say at the first write ("attempt to write a readonly database"), said first."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"cannot open SQLite database {path}: folder {folder} does not exist")
+    if read_only:
+        return
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise ConfigError(f"cannot write SQLite database {path}: the file is read-only for this user")
+    if not os.access(folder, os.W_OK | os.X_OK):  # SQLite writes its rollback journal beside the file
+        raise ConfigError(f"cannot write SQLite database {path}: folder {folder} is read-only for this user "
+                          "(SQLite keeps its journal file beside the database)")
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

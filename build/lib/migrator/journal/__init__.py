@@ -11,10 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..drivers import ELAPSED_MS, Guard, Lock, Sql
+from ..errors import ConfigError
 from ..model import Applied, Migration
 from ..split import split_sqlite
 
 _BLOCK = re.compile(r"^-- name: (\w+)\s*$", re.M)
+
+FORMAT = 2  # the journal's layout this runner writes; older ones are upgraded on first write
+KEPT_SQL_LIMIT = 1_000_000  # characters of an up file the journal keeps for diffs; a larger file is not kept
 
 
 @functools.cache
@@ -30,14 +34,14 @@ def queries(dialect: str) -> dict[str, list[str]]:
 @functools.cache
 def actor() -> str:
     """Who runs this: the operating-system user at this host."""
-    import getpass  # here: read-only commands never need them
-    import socket
+    import socket  # here: read-only commands never need it
 
-    try:
-        user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    from ..settings import os_user
+    return f"{os_user() or 'unknown'}@{socket.gethostname()}"
+
+
+def _kept(sql: str) -> str | None:
+    return sql if len(sql) <= KEPT_SQL_LIMIT else None
 
 
 def _iso(value) -> str | None:
@@ -53,6 +57,7 @@ class Journal:
         self.db = db
         self.q = queries(db.dialect)
         self.runner_version = runner_version
+        self._complete = False
 
     def _ops(self, query: str, kind=Sql, /, **params) -> list[Sql]:
         return [kind(sql, params) for sql in self.q.get(query, [])]
@@ -63,23 +68,44 @@ class Journal:
 
     # -- reads ---------------------------------------------------------------------------------------
 
+    async def _state(self) -> tuple[int | None, int]:
+        """(format, how many of the runner's tables exist): format None when there is no journal, 1
+        for runner 0.1.0's. Remembered once complete: nothing makes a journal older or smaller."""
+        if self._complete:
+            return FORMAT, 4
+        found = await self._one("exists")
+        if not found["n"]:
+            return None, found["tables"]
+        version = (await self._one("format"))["format"] if found["meta"] else 1
+        if version > FORMAT:
+            raise ConfigError(f"the journal was written by a newer runner (journal format {version}; this runner "
+                              f"knows format {FORMAT} and older): upgrade the runner before using it here")
+        self._complete = version == FORMAT and found["tables"] == 4
+        return version, found["tables"]
+
+    async def format(self) -> int | None:
+        """The journal's format: None when there is none; a newer one than this runner's is refused."""
+        return (await self._state())[0]
+
     async def exists(self) -> bool:
-        return bool((await self._one("exists"))["n"])
+        return await self.format() is not None
 
     async def complete(self) -> bool:
-        """All of the runner's tables exist (a journal from an older runner may lack newer ones)."""
-        return (await self._one("exists"))["tables"] == 3
+        """All of the runner's tables exist in this runner's format."""
+        return (await self._state()) == (FORMAT, 4)
 
     async def applied(self) -> list[Applied]:
         """Every journal row; an empty list when the journal does not exist yet (nothing is created)."""
-        if not await self.exists():
+        version = await self.format()
+        if version is None:
             return []
-        rows = await self.db.fetch(self.q["applied"][0])
+        rows = await self.db.fetch(self.q["applied" if version == FORMAT else f"applied_format_{version}"][0])
         return [
             Applied(
                 version=int(r["version"]), name=r["name"], checksum=r["checksum"], rollback_sql=r["rollback_sql"],
                 rollback_checksum=r["rollback_checksum"], applied_at=_iso(r["applied_at"]),
                 applied_by=r["applied_by"], duration_ms=r["duration_ms"], failed=bool(r["failed"]),
+                applied_sql=r["applied_sql"], out_of_order=bool(r["out_of_order"]),
             )
             for r in rows
         ]
@@ -92,10 +118,27 @@ class Journal:
 
     async def repeatables(self) -> dict[str, tuple[str, str | None]]:
         """name -> (checksum, applied_at) of each repeatable's last run; {} without a journal."""
-        if not await self.complete():
+        if (await self._state())[1] < 3:  # a journal older than repeatables
             return {}
         rows = await self.db.fetch(self.q["repeatables"][0])
         return {r["name"]: (r["checksum"], _iso(r["applied_at"])) for r in rows}
+
+    async def invalid_indexes(self) -> list[tuple[str, str]]:
+        """(index, table) of every invalid index in the search path's schemas (PostgreSQL: what an
+        unfinished CREATE INDEX CONCURRENTLY leaves; SQLite has none)."""
+        if "invalid_indexes" not in self.q:
+            return []
+        return [(r["index"], r["table"]) for r in await self.db.fetch(self.q["invalid_indexes"][0])]
+
+    async def lock_holders(self) -> list[dict]:
+        """The sessions holding the runner's lock (PostgreSQL; SQLite cannot tell)."""
+        return await self.db.fetch(self.q["lock_holders"][0]) if "lock_holders" in self.q else []
+
+    async def table_lock_holders(self, tables: list[str]) -> list[dict]:
+        """The sessions holding locks on `tables` (PostgreSQL; SQLite cannot tell)."""
+        if not tables or "table_lock_holders" not in self.q:
+            return []
+        return await self.db.fetch(self.q["table_lock_holders"][0], {"tables": tables})
 
     # -- writes, as ops for a unit --------------------------------------------------------------------
 
@@ -104,8 +147,16 @@ class Journal:
         return self._ops("lock", Lock)
 
     def create(self) -> list[Sql]:
-        """CREATE TABLE IF NOT EXISTS: also completes an older journal."""
+        """CREATE TABLE IF NOT EXISTS: also completes an older journal's tables."""
         return self._ops("create")
+
+    def upgrade(self, version: int) -> tuple[Guard, list[Sql]]:
+        """From format `version` to FORMAT: a guard (a row: another runner upgraded it meanwhile) and the
+        statements, an event among them."""
+        steps = [op for v in range(version, FORMAT) for op in self._ops(f"upgrade_{v}")]
+        return self._ops("upgraded", Guard)[0], [*steps, *self.create(), *self.event(
+            "upgrade", version=None, name=None, duration_ms=None,
+            message=f"journal upgraded from format {version} to {FORMAT} by runner {self.runner_version}")]
 
     def up_done(self, version: int) -> Guard:
         """A row when another runner applied `version` meanwhile."""
@@ -115,12 +166,14 @@ class Journal:
         """A row when another runner rolled `version` back meanwhile."""
         return self._ops("down_done", Guard, version=version)[0]
 
-    def record(self, m: Migration, *, failed: bool = False, duration_ms=ELAPSED_MS) -> list[Sql]:
+    def record(self, m: Migration, *, failed: bool = False, duration_ms=ELAPSED_MS,
+               out_of_order: bool = False) -> list[Sql]:
         rollback = m.rollback
         return self._ops("record", version=m.version, name=m.name, checksum=m.up.checksum,
                          rollback_checksum=rollback.checksum if rollback else None,
                          rollback_sql=rollback.sql if rollback else None, actor=actor(),
-                         duration_ms=duration_ms, runner_version=self.runner_version, failed=failed)
+                         duration_ms=duration_ms, runner_version=self.runner_version, failed=failed,
+                         applied_sql=_kept(m.up.sql), out_of_order=out_of_order)
 
     def mark_done(self, version: int, duration_ms: int) -> list[Sql]:
         return self._ops("mark_done", version=version, duration_ms=duration_ms)
@@ -134,7 +187,7 @@ class Journal:
     def update_checksums(self, m: Migration, keep_rollback: tuple[str | None, str | None]) -> list[Sql]:
         rollback_sql, rollback_checksum = (m.rollback.sql, m.rollback.checksum) if m.rollback else keep_rollback
         return self._ops("update_checksums", version=m.version, checksum=m.up.checksum,
-                         rollback_sql=rollback_sql, rollback_checksum=rollback_checksum)
+                         rollback_sql=rollback_sql, rollback_checksum=rollback_checksum, applied_sql=_kept(m.up.sql))
 
     def event(self, action: str, *, version: int | None, name: str | None, checksum: str | None = None,
               duration_ms=ELAPSED_MS, success: bool = True, message: str | None = None) -> list[Sql]:

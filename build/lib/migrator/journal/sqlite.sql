@@ -1,5 +1,6 @@
 -- The runner's bookkeeping on SQLite. Each block is one named query, run by migrator/journal/__init__.py;
 -- parameters are :named. Blocks may hold several statements, run in order.
+-- Journal format 2 (schema_journal_meta.format); `upgrade_1` brings a format-1 journal (runner 0.1.0) to it.
 
 -- name: create
 CREATE TABLE IF NOT EXISTS schema_journal (
@@ -12,7 +13,9 @@ CREATE TABLE IF NOT EXISTS schema_journal (
     applied_by        TEXT    NOT NULL,
     duration_ms       INTEGER NOT NULL,
     runner_version    TEXT    NOT NULL,
-    failed            INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1))
+    failed            INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),
+    applied_sql       TEXT,  -- the up file as applied (NULL when larger than the runner keeps)
+    out_of_order      INTEGER NOT NULL DEFAULT 0 CHECK (out_of_order IN (0, 1))
 );
 CREATE TABLE IF NOT EXISTS schema_journal_events (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -35,15 +38,39 @@ CREATE TABLE IF NOT EXISTS schema_journal_repeatable (
     duration_ms    INTEGER NOT NULL,
     runner_version TEXT    NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schema_journal_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO schema_journal_meta (key, value) VALUES ('format', '2');
+
+-- name: upgrade_1
+-- From format 1 (runner 0.1.0): the applied SQL and the out-of-order mark; `create` adds the meta table.
+ALTER TABLE schema_journal ADD COLUMN applied_sql TEXT;
+ALTER TABLE schema_journal ADD COLUMN out_of_order INTEGER NOT NULL DEFAULT 0 CHECK (out_of_order IN (0, 1));
+
+-- name: upgraded
+-- A row once the journal has format 2's columns (another runner upgraded it meanwhile).
+SELECT 1 AS done FROM pragma_table_info('schema_journal') WHERE name = 'applied_sql';
 
 -- name: exists
--- n: the journal proper; tables: how many of the runner's three tables exist
-SELECT count(CASE WHEN name = 'schema_journal' THEN 1 END) AS n, count(*) AS tables
+-- n: the journal proper; tables: how many of the runner's four tables exist; meta: its format is recorded
+SELECT count(CASE WHEN name = 'schema_journal' THEN 1 END) AS n, count(*) AS tables,
+       count(CASE WHEN name = 'schema_journal_meta' THEN 1 END) AS meta
 FROM sqlite_master WHERE type = 'table'
-  AND name IN ('schema_journal', 'schema_journal_events', 'schema_journal_repeatable');
+  AND name IN ('schema_journal', 'schema_journal_events', 'schema_journal_repeatable', 'schema_journal_meta');
+
+-- name: format
+SELECT CAST(value AS INTEGER) AS format FROM schema_journal_meta WHERE key = 'format';
 
 -- name: applied
-SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed
+SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed,
+       applied_sql, out_of_order
+FROM schema_journal ORDER BY version;
+
+-- name: applied_format_1
+SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed,
+       NULL AS applied_sql, 0 AS out_of_order
 FROM schema_journal ORDER BY version;
 
 -- name: up_done
@@ -56,9 +83,9 @@ SELECT 1 AS done WHERE NOT EXISTS (SELECT 1 FROM schema_journal WHERE version = 
 
 -- name: record
 INSERT INTO schema_journal (version, name, checksum, rollback_checksum, rollback_sql, applied_at, applied_by,
-                            duration_ms, runner_version, failed)
+                            duration_ms, runner_version, failed, applied_sql, out_of_order)
 VALUES (:version, :name, :checksum, :rollback_checksum, :rollback_sql, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-        :actor, :duration_ms, :runner_version, :failed);
+        :actor, :duration_ms, :runner_version, :failed, :applied_sql, :out_of_order);
 
 -- name: mark_done
 UPDATE schema_journal SET failed = 0, duration_ms = :duration_ms WHERE version = :version;
@@ -68,7 +95,8 @@ DELETE FROM schema_journal WHERE version = :version;
 
 -- name: update_checksums
 UPDATE schema_journal
-SET checksum = :checksum, rollback_checksum = :rollback_checksum, rollback_sql = :rollback_sql
+SET checksum = :checksum, rollback_checksum = :rollback_checksum, rollback_sql = :rollback_sql,
+    applied_sql = :applied_sql
 WHERE version = :version;
 
 -- name: event
