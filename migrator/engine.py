@@ -5,14 +5,12 @@ migration, each in its own transaction together with its journal row, so a failu
 trace of the failed step and keeps every earlier one. Steps are reported (`on_progress`) once
 they are durable.
 """
-from __future__ import annotations
 
 import asyncio
 import contextlib
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, NamedTuple
 
 from . import plan
 from .drivers import Driver, Sql, open_driver
@@ -36,8 +34,7 @@ Progress = Callable[[StepResult], None]
 __all__ = ["Migrator", "StatusReport", "ResetResult", "resolve_url"]
 
 
-@dataclass(frozen=True)
-class StatusReport:
+class StatusReport(NamedTuple):
     dialect: str
     current: int | None
     migrations: list[MigrationStatus]
@@ -51,8 +48,7 @@ class StatusReport:
                 "invalid_indexes": [{"index": i, "table": t} for i, t in self.invalid_indexes]}
 
 
-@dataclass(frozen=True)
-class ResetResult:
+class ResetResult(NamedTuple):
     dropped: list[str]  # "table users", "view kpi_summary", …
     applied: list[StepResult]
     seeded: list[StepResult]
@@ -401,7 +397,8 @@ class Migrator:
             return [s for s in self.project.seeds if "on-demand" not in directives(s.script.sql)]
         chosen = []
         for wanted in names:
-            match = [s for s in self.project.seeds if wanted in (s.name, s.label, s.script.path.stem)]
+            match = [s for s in self.project.seeds
+                     if wanted in (s.name, s.label, s.script.display_path.rsplit("/", 1)[-1].removesuffix(".sql"))]
             if not match:
                 known = ", ".join(s.name for s in self.project.seeds) or "none"
                 raise ConfigError(f"no seed named {wanted!r} in seeds/ (known: {known})")

@@ -68,7 +68,7 @@ class _Entry(NamedTuple):  # a NamedTuple: thousands are made on every start
     version: int
     name: str
     dialect: str | None
-    path: Path
+    path: str  # a string, not a Path: a Path per file was a tenth of `status`
     display_path: str
 
 
@@ -89,14 +89,14 @@ def _scan(folder: Path, project_dir: Path, problems: list[Problem]) -> list[_Ent
     entries: list[_Entry] = []
     if not folder.is_dir():
         return entries
-    prefix = _display(folder, project_dir)
+    prefix, where = _display(folder, project_dir), str(folder)
     # sub-folders (sql/repeatable/) and notes are not numbered migrations
     for file_name in _sql_files(folder, prefix, problems):
         read = read_name(file_name)
         if isinstance(read, str):
             problems.append(Problem(ProblemKind.BAD_NAME, f"{prefix}/{printable(file_name)}: {read}"))
             continue
-        entries.append(_Entry(*read, folder / file_name, f"{prefix}/{file_name}"))
+        entries.append(_Entry(*read, f"{where}/{file_name}", f"{prefix}/{file_name}"))
     return entries
 
 
@@ -181,8 +181,8 @@ def discover(project_dir: Path, dialect: str) -> Project:
                                 (check_entries, ProblemKind.ORPHAN_CHECKS, "checks file")):
         for e in entries:
             if (e.version, e.name) not in up_names:
-                problems.append(Problem(kind, f"{_display(e.path, project_dir)}: {what} has no up file "
-                                              f"sql/{e.path.name}", e.version))
+                problems.append(Problem(kind, f"{e.display_path}: {what} has no up file "
+                                              f"sql/{os.path.basename(e.path)}", e.version))
 
     migrations = []
     for version in sorted(up_by_version):

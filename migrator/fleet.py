@@ -8,7 +8,6 @@ transactions and journal), at most `parallel` at a time on one event loop, and r
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import enum
 import os
 import re
@@ -98,7 +97,7 @@ def _parse_url(url: str, where: str, base_dir: Path) -> DatabaseURL:
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.message}") from None
     if parsed.dialect == "sqlite" and not os.path.isabs(parsed.target):
-        parsed = dataclasses.replace(parsed, target=str(base_dir / parsed.target))
+        parsed = parsed._replace(target=str(base_dir / parsed.target))
     return parsed
 
 

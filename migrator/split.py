@@ -9,17 +9,15 @@ took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
 file goes to the server whole.
 """
-from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import StatementError
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     offset: int  # index in the script of the statement's first character of code
     sql: str
 

@@ -8,11 +8,10 @@ differently is refused with a ConfigError, so both drivers reach the same databa
 user: mostly an unencoded `@ : / ? #` in a password, which would otherwise put part of the
 password where it is printed (`postgresql://u:p@ss@host/db` is user u, password p, host ss).
 """
-from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import ConfigError
@@ -35,8 +34,7 @@ _ENCODE = ("percent-encode @ : / ? # [ ] and spaces in a user name, password or 
            "(%40 %3A %2F %3F %23 %5B %5D %20)")
 
 
-@dataclass(frozen=True, repr=False)
-class DatabaseURL:
+class DatabaseURL(NamedTuple):
     dialect: str  # "sqlite" | "postgres"
     driver: str  # "sqlite" | "asyncpg" | "psycopg"
     target: str  # SQLite: a file path; PostgreSQL: the URL as postgresql://…
@@ -93,7 +91,7 @@ class DatabaseURL:
         ports = tuple(p or default_port for p in self.ports) or (default_port,)
         return ("postgres", hosts, ports, self.database_name)
 
-    def with_database(self, name: str) -> DatabaseURL:
+    def with_database(self, name: str) -> "DatabaseURL":
         """The same server, user and parameters, connected to database `name` (PostgreSQL)."""
         if self.dialect != "postgres":
             raise ValueError("with_database is for PostgreSQL URLs")
@@ -236,7 +234,7 @@ def _postgres(url: str, rest: str, driver: str) -> DatabaseURL:
     )
     if parts.path == "/":  # asyncpg reads a bare "/" as the database "", libpq as none: name libpq's choice
         named = "postgresql://" + parts.netloc + "/" + quote(parsed.database_name, safe="") + query
-        parsed = replace(parsed, target=named)
+        parsed = parsed._replace(target=named)
     return parsed
 
 

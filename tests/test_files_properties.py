@@ -60,5 +60,5 @@ def test_any_files_in_sql_are_migrations_or_reported_problems(raw_names):
         for raw in raw_names:
             name = os.fsdecode(raw)
             assert isinstance(read_name(name), tuple) or f"/{printable(name)}" in reported
-        chosen = {m.up.path.name for m in found.migrations} | {m.rollback.path.name for m in found.migrations}
+        chosen = {os.path.basename(m.up.path) for m in found.migrations} | {os.path.basename(m.rollback.path) for m in found.migrations}
         assert all(f"/{printable(n)}:" not in reported for n in chosen)  # nothing run is also a problem

@@ -353,8 +353,8 @@ async def test_a_stop_event_ends_a_run_between_migrations_never_inside_one(backe
     async with Migrator.connect(backend.url, lending.root, stop=stop) as m:
         apply = m.steps.migration
 
-        async def apply_then_stop(migration):  # the stop comes while the first migration is done
-            result = await apply(migration)
+        async def apply_then_stop(migration, **how):  # the stop comes while the first migration is done
+            result = await apply(migration, **how)
             stop.set()
             return result
 

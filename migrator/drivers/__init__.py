@@ -10,11 +10,9 @@ Nothing a driver relies on outlives one transaction (no session settings, sessio
 server-side prepared statements), so PostgreSQL works the same behind PgBouncer in transaction
 pooling mode as directly.
 """
-from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Union
+from typing import Mapping, NamedTuple, Protocol, Union
 
 from ..url import DatabaseURL
 
@@ -29,39 +27,39 @@ class _Elapsed:
 ELAPSED_MS = _Elapsed()
 
 
-@dataclass(frozen=True)
-class Sql:
+class Sql(NamedTuple):
     """One of the runner's own statements, with :named parameters."""
 
     text: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = {}  # never changed in place
 
 
-@dataclass(frozen=True)
 class Lock(Sql):
     """The runner's transaction lock; waiting longer than lock_wait for it raises LockTimeout."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+
 class Guard(Sql):
     """A query run under the lock: a row means another runner did this step meanwhile, so the unit
     is rolled back and reported as skipped."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
+
 class Check(Sql):
     """A query whose rows are offending rows: any row rolls the unit back (CheckFailed)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True)
-class Script:
+
+class Script(NamedTuple):
     """SQL from a project file; its failure names the offset of the failing statement in it."""
 
     sql: str
 
 
-@dataclass(frozen=True)
-class Integrity:
+class Integrity(NamedTuple):
     """What the database would refuse at commit, checked now: PostgreSQL's deferred constraints,
     SQLite's foreign keys (not enforced while a migration runs) on what this unit's scripts wrote."""
 
@@ -69,16 +67,14 @@ class Integrity:
 Op = Union[Sql, Script, Integrity]
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One transaction. `keep=False` rolls it back at the end (`up --test`)."""
 
     ops: tuple[Op, ...]
     keep: bool = True
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     skipped: bool  # a Guard found a row: nothing was changed
     durable: bool  # this unit and every earlier one of this connection are durable now
 

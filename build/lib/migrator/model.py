@@ -142,9 +142,8 @@ class MigrationStatus:
             "checksum": self.checksum,
             "out_of_order": self.out_of_order,
             "checks": self.has_checks,
+            "changes": self.changes,
         }
-        if self.changes is not None:
-            doc["changes"] = self.changes
         return doc
 
 

@@ -58,7 +58,8 @@ class PostgresDriver:
     async def fetch(self, sql: str, params=None) -> list[dict]:
         if not (self.read_only or self.query_needs_transaction):
             return await self._query(sql, dict(params or {}))
-        await self._simple("BEGIN READ ONLY" if self.read_only else "BEGIN")
+        # a read-only reader (the studio) relies on statement_timeout to give up: set it here too
+        await self._simple(";\n".join(["BEGIN READ ONLY", *self._settings]) if self.read_only else "BEGIN")
         try:
             rows = await self._query(sql, dict(params or {}))
         except BaseException:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jinja2
 from starlette.applications import Starlette
@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -27,7 +27,9 @@ from .. import __version__
 from ..engine import Migrator, resolve_url
 from ..errors import MigratorError
 from ..url import DatabaseURL, redact
-from . import reads
+from . import browse, catalog, export, reads
+from .columns import BadRequest
+from .query import parse
 
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "studio_token"
@@ -83,23 +85,47 @@ def create_app(url: str | DatabaseURL | None = None, project_dir: str | Path = "
             doc = await reads.schema(m)
         return page(request, "schema.html", doc=doc, nav="schema")
 
-    async def table_page(request: Request) -> Response:
-        doc = await _rows(request)
-        return page(request, "table.html", doc=doc, nav="schema")
-
-    async def _rows(request: Request) -> dict:
-        name = request.path_params["name"]
-        try:
-            number = int(request.query_params.get("page", "1"))
-        except ValueError:
-            number = 0
-        if number < 1:
-            raise HTTPException(400, "page must be a whole number from 1 on")
+    async def tables_page(request: Request) -> Response:
         async with connect() as m:
-            try:
-                return await reads.rows(m, name, number)
-            except reads.NotFound:
-                raise HTTPException(404, f"no table or view named {name!r}") from None
+            doc = await browse.relations(m, await catalog.read(m.db), count_views=True)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"relations": doc})
+        return page(request, "tables.html", doc=doc, nav="tables")
+
+    async def data_page(request: Request) -> Response:
+        """/tables/<name> (a page of rows, or an export) and /tables/<name>/<key> (one row), HTML or JSON."""
+        api = request.url.path.startswith("/api/")
+        async with connect() as m:
+            relations = await catalog.read(m.db)
+            name, key = _target(request, "/api/tables/" if api else "/tables/", relations)
+            rel = browse.relation(relations, name, "/api/tables" if api else "/tables")
+            if key is not None:
+                doc = await browse.row(m, relations, rel, key)
+                template = "row.html"
+            else:
+                query = parse(request.query_params.multi_items(), rel.cols)
+                if query.format:
+                    select = await browse.export_plan(m, rel, query)
+                    return _export(rel, select, query.format)
+                doc = await browse.page(m, rel, query)
+                template = "table.html"
+            if api:
+                return JSONResponse({k: v for k, v in doc.items() if k != "form"})
+            counted = {} if key is not None or query.narrowed else {rel.name: (doc["total"], doc["estimated"])}
+            sidebar = await browse.relations(m, relations, count_views=False, known=counted)
+        return page(request, template, doc=doc, sidebar=sidebar, nav="tables")
+
+    def _export(rel: browse.Relation, select, fmt: str) -> Response:
+        encode = export.csv_lines if fmt == "csv" else export.json_array
+        columns = [c.name for c in rel.cols]
+
+        async def body():
+            async with connect() as m:  # its own connection: the one that checked the filters is closed
+                async for piece in encode(columns, browse.export_rows(m, select)):
+                    yield piece
+
+        return StreamingResponse(body(), media_type=export.MEDIA_TYPES[fmt],
+                                 headers={"content-disposition": export.disposition(rel.name, fmt)})
 
     async def api_status(request: Request) -> Response:
         async with connect() as m:
@@ -114,9 +140,6 @@ def create_app(url: str | DatabaseURL | None = None, project_dir: str | Path = "
         async with connect() as m:
             return JSONResponse(await reads.schema(m))
 
-    async def api_table(request: Request) -> Response:
-        return JSONResponse(await _rows(request))
-
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
 
@@ -127,6 +150,12 @@ def create_app(url: str | DatabaseURL | None = None, project_dir: str | Path = "
             request_path=request.url.path, nav=None, status=exc.status_code, message=exc.detail),
             status_code=exc.status_code)
 
+    async def bad_request(request: Request, exc: BadRequest) -> Response:
+        return await http_error(request, HTTPException(400, str(exc)))
+
+    async def not_found(request: Request, exc: browse.NotFound) -> Response:
+        return await http_error(request, HTTPException(404, str(exc)))
+
     async def database_error(request: Request, exc: MigratorError) -> Response:
         # e.g. the server went away, or a count hit statement_timeout: say so, without the password
         message = redact("\n".join(exc.lines()), db_url.password)
@@ -136,19 +165,35 @@ def create_app(url: str | DatabaseURL | None = None, project_dir: str | Path = "
         Route("/", migrations_page),
         Route("/events", events_page),
         Route("/schema", schema_page),
-        Route("/tables/{name:path}", table_page),
+        Route("/tables", tables_page),
+        Route("/tables/{rest:path}", data_page),
         Route("/api/status", api_status),
         Route("/api/events", api_events),
         Route("/api/schema", api_schema),
-        Route("/api/tables/{name:path}", api_table),
+        Route("/api/tables", tables_page),
+        Route("/api/tables/{rest:path}", data_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     hosts = allowed_hosts if allowed_hosts is not None else (["*"] if token else LOOPBACK_HOSTS)
     return Starlette(
         routes=routes,
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts), Middleware(TokenGate, token=token)],
-        exception_handlers={HTTPException: http_error, MigratorError: database_error},
+        exception_handlers={HTTPException: http_error, MigratorError: database_error, BadRequest: bad_request,
+                            browse.NotFound: not_found},
     )
+
+
+def _target(request: Request, prefix: str, relations: dict) -> tuple[str, tuple[str, ...] | None]:
+    """(relation name, primary key values or None), read from the raw path so that a `/` inside a
+    name or a key (sent as %2F) is told apart from the one between them. A path that names a
+    relation as a whole is that relation's page (so a name typed with a bare `/` works too)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    rest = raw.decode("utf-8", "replace")[len(prefix):]
+    whole = unquote(rest)
+    if whole in relations or "/" not in rest.rstrip("/"):
+        return whole if whole in relations else whole.rstrip("/"), None
+    name, _, key = rest.rpartition("/")
+    return unquote(name), tuple(unquote(k) for k in key.split(","))
 
 
 def _event_filters(request: Request) -> tuple[str | None, bool]:

@@ -2,33 +2,27 @@
 
 Migration facts come from the engine (`status()`, `verify()`, the journal) and the pure planner
 (`plan.plan_up` / `plan.plan_down`, the same code `up --dry-run` and `down --dry-run` use); the
-schema from the catalog introspection. The only SQL written here is a row count and one page of
-one table, with every identifier quoted and the table checked against the catalog first.
+schema from the catalog introspection. The data pages' reads are in browse.py.
 """
 from __future__ import annotations
 
-import datetime
-import decimal
-import math
-import sqlite3
-import uuid
+from urllib.parse import quote as url_quote
 
 from .. import plan
 from ..engine import Migrator
 from ..errors import MigratorError
-from ..introspect import Schema, Table, View, snapshot
+from ..introspect import Table, View, snapshot
+from ..model import directives
+from . import browse, catalog
+from .columns import jsonable
 
-PAGE_SIZE = 50
 EVENT_LIMIT = 1000  # the newest events the events page filters over
-
-
-class NotFound(LookupError):
-    """The visitor asked for a table or view that is not in the catalog."""
 
 
 async def migrations(m: Migrator) -> dict:
     """`status --json`'s document, each migration with more: who applied it, the SQL `up` would
-    run for a pending one, and the rollback `down` would run for an applied one (file or stored copy)."""
+    run for a pending one, the rollback `down` would run for an applied one (file or stored copy),
+    its data checks, and for an edited one the diff of the SQL as applied against today's file."""
     report = await m.status()
     applied = {a.version: a for a in await m.applied()}
     files = m.project.by_version()
@@ -40,6 +34,9 @@ async def migrations(m: Migrator) -> dict:
         mig = files.get(s.version)
         if s.state.value == "pending" and mig is not None:
             entry["up"] = {"path": mig.up.display_path, "sql": mig.up.sql}
+        # a data checks file (checks/), and for an edited applied file what changed (the "changes" diff)
+        entry["checks_file"] = ({"path": mig.checks.display_path, "sql": mig.checks.sql}
+                                if mig is not None and mig.checks is not None else None)
         row = applied.get(s.version)
         if row is not None and not row.failed:
             try:
@@ -52,7 +49,33 @@ async def migrations(m: Migrator) -> dict:
     doc["would_apply"] = [mig.label for mig in plan.plan_up(m.project.migrations, list(applied.values()))]
     doc["problems"] = [{"kind": p.kind.value, "message": p.message, "version": p.version}
                        for p in await m.verify()]
+    doc["seeds"] = await _seeds(m)
     return doc
+
+
+async def _seeds(m: Migrator) -> list[dict]:
+    """seeds/ with each one's newest run from the event log (the events page links here)."""
+    runs: dict[int, dict] = {}
+    for e in await m.events(EVENT_LIMIT):  # newest first
+        if e["action"] == "seed" and e["version"] is not None:
+            runs.setdefault(e["version"], e)
+    out = []
+    for seed in m.project.seeds:
+        last = runs.get(seed.version)
+        out.append({"version": seed.version, "name": seed.name, "path": seed.script.display_path,
+                    "on_demand": "on-demand" in directives(seed.script.sql),
+                    "last_run": None if last is None else {"at": jsonable(last["occurred_at"]),
+                                                           "success": bool(last["success"])}})
+    return out
+
+
+def event_link(e: dict) -> str | None:
+    """Where an event's version or name is on the migrations page: a migration, a seed or a repeatable."""
+    if e["action"] == "repeatable" and e["name"]:
+        return "/#repeatable-" + url_quote(e["name"], safe="")
+    if e["version"] is None:
+        return None
+    return f"/#seed-{e['version']}" if e["action"] == "seed" else f"/#v{e['version']}"
 
 
 async def events(m: Migrator, *, action: str | None = None, failed_only: bool = False) -> dict:
@@ -61,16 +84,22 @@ async def events(m: Migrator, *, action: str | None = None, failed_only: bool = 
     shown = [e for e in everything
              if (not action or e["action"] == action) and (not failed_only or not e["success"])]
     return {"actions": sorted({e["action"] for e in everything}), "action": action or None,
-            "failed_only": failed_only, "limit": EVENT_LIMIT, "events": [_jsonable_row(e) for e in shown]}
+            "failed_only": failed_only, "limit": EVENT_LIMIT,
+            "events": [dict(_jsonable_row(e), link=event_link(e)) for e in shown]}
 
 
 async def schema(m: Migrator) -> dict:
-    """Every table and view from the database's own catalog, with row counts."""
+    """Every table and view from the database's own catalog, with row counts (browse.count)."""
     s = await snapshot(m.db)
+    counted = {r["name"]: r for r in await browse.relations(m, await catalog.read(m.db), count_views=True)}
+
+    def rows(name: str) -> dict:
+        return {"rows": counted[name]["rows"], "rows_estimated": counted[name]["estimated"]}
+
     return {
         "dialect": s.dialect,
-        "tables": [dict(_table(t), rows=await _count(m, s, t.name)) for t in s.tables],
-        "views": [dict(_view(v), rows=await _count(m, s, v.name)) for v in s.views],
+        "tables": [dict(_table(t), **rows(t.name)) for t in s.tables],
+        "views": [dict(_view(v), **rows(v.name)) for v in s.views],
         "routines": [{"name": r.name, "kind": r.kind, "definition": r.definition} for r in s.routines],
         "sequences": [{"name": q.name, "definition": q.definition, "owned_by": q.owned_by} for q in s.sequences],
         "types": [{"name": t.name, "kind": t.kind, "definition": t.definition} for t in s.types],
@@ -78,66 +107,7 @@ async def schema(m: Migrator) -> dict:
     }
 
 
-async def rows(m: Migrator, name: str, page: int = 1) -> dict:
-    """Page `page` (from 1) of one table or view: PAGE_SIZE rows in primary-key order; never more is read."""
-    s = await snapshot(m.db)
-    relation = s.table(name) or s.view(name)
-    if relation is None:
-        raise NotFound(name)
-    source = await _qualified(m, name)
-    columns = [c.name for c in relation.columns]
-    order = _order(m.db.dialect, relation)
-    total = await _count(m, s, name)
-    fetched = await m.db.fetch(f"SELECT {', '.join(_quote(c) for c in columns)} FROM {source}{order} "
-                               f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}")
-    pages = max(1, math.ceil(total / PAGE_SIZE)) if total is not None else None
-    return {"name": name, "kind": "table" if isinstance(relation, Table) else "view",
-            "columns": columns, "primary_key": list(relation.primary_key) if isinstance(relation, Table) else [],
-            "order": order.removeprefix(" ORDER BY ") or None,
-            "page": page, "page_size": PAGE_SIZE, "pages": pages, "total": total,
-            "previous": page - 1 if page > 1 else None,
-            "next": page + 1 if total is not None and page * PAGE_SIZE < total else None,
-            "rows": [[_jsonable(r[c]) for c in columns] for r in fetched]}
-
-
 # -- helpers ---------------------------------------------------------------------------------------
-
-def _quote(identifier: str) -> str:
-    """A quoted identifier, the same on both dialects."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-async def _qualified(m: Migrator, name: str) -> str:
-    """The relation's quoted name. PostgreSQL's snapshot names it `schema.table` outside the current
-    schema, so the catalog is asked which schema and relation that display name stands for."""
-    if m.db.dialect == "sqlite":
-        return _quote(name)
-    found = await m.db.fetch(
-        "SELECT n.nspname::text AS nsp, c.relname::text AS rel FROM pg_catalog.pg_class c "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm') "
-        "AND CASE WHEN n.nspname = current_schema() THEN c.relname::text "
-        "ELSE n.nspname || '.' || c.relname END = :name", {"name": name})
-    if not found:
-        raise NotFound(name)
-    return f"{_quote(found[0]['nsp'])}.{_quote(found[0]['rel'])}"
-
-
-def _order(dialect: str, relation: Table | View) -> str:
-    """Primary-key order; a table without one in storage order (rowid / ctid); a view as it comes."""
-    if isinstance(relation, View):
-        return ""
-    if relation.primary_key:
-        return " ORDER BY " + ", ".join(_quote(c) for c in relation.primary_key)
-    return " ORDER BY rowid" if dialect == "sqlite" else " ORDER BY ctid"
-
-
-async def _count(m: Migrator, s: Schema, name: str) -> int | None:
-    """The number of rows, or None when counting failed (e.g. hit the statement timeout)."""
-    try:
-        return int((await m.db.fetch(f"SELECT count(*) AS n FROM {await _qualified(m, name)}"))[0]["n"])
-    except (MigratorError, sqlite3.Error):
-        return None
-
 
 def _table(t: Table) -> dict:
     return {
@@ -173,24 +143,4 @@ def _column(c) -> dict:
 
 
 def _jsonable_row(row: dict) -> dict:
-    return {k: _jsonable(v) for k, v in row.items()}
-
-
-def _jsonable(value):
-    """A database value as JSON can carry it (and the page shows it): exact numbers and times as text."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-        return "\\x" + data.hex() if len(data) <= 64 else f"\\x{data[:64].hex()}… ({len(data)} bytes)"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (decimal.Decimal, uuid.UUID, datetime.timedelta)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
+    return {k: jsonable(v) for k, v in row.items()}
