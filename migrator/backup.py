@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import pgtools
 from .drivers import open_driver
 from .journal import queries
 from .errors import BackupFailed, ConfigError
@@ -36,10 +36,12 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
     pg_dump reads one snapshot, SQLite's backup API copies under one read transaction.
     """
     if url.dialect == "postgres":
-        pg_dump = _tool("pg_dump")
         # Connecting first gives the same errors (and exit status) as every other command.
         db = await open_driver(url, lock_wait=lock_wait, create=False)
-        await db.close()
+        try:
+            pg_dump = (await _tools(await _server_version(db), ("pg_dump",), "backup"))["pg_dump"]
+        finally:
+            await db.close()
     else:
         _check_sqlite_source(Path(url.target))
     path = _reserve(url, Path(project_dir), out)
@@ -73,8 +75,6 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
     if url.dialect == "postgres":
         if kind == "sqlite":
             raise ConfigError(f"{path} is a SQLite database, not a PostgreSQL backup; restore it onto a SQLite URL")
-        pg_restore, psql = _tool("pg_restore"), _tool("psql")
-        await _check_archive(url, pg_restore, path)
     else:
         if kind == "pg_dump":
             raise ConfigError(f"{path} is a pg_dump archive (PostgreSQL), not a SQLite database; "
@@ -88,7 +88,10 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
     db = await open_driver(url, lock_wait=lock_wait, create=True)  # the same errors as every command
     try:
         if url.dialect == "postgres":
-            await _pg_restore(url, pg_restore, psql, path, lock_wait)
+            server = await _server_version(db)
+            tools = await _tools(server, ("pg_restore", "psql"), "restore")
+            await _check_archive(url, tools["pg_restore"], path)  # before anything is dropped
+            await _pg_restore(url, tools["pg_restore"], tools["psql"], path, lock_wait, server)
         else:
             await asyncio.to_thread(_sqlite_copy, path, Path(url.target), lock_wait)
     finally:
@@ -215,12 +218,14 @@ def _sqlite_copy(source: Path, target: Path, timeout: float) -> None:
 
 # -- PostgreSQL ------------------------------------------------------------------------------------
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise ConfigError(f"{name} was not found on PATH; install the PostgreSQL client tools, the server's "
-                          "major version or newer (Debian/Ubuntu: apt-get install postgresql-client)")
-    return found
+async def _server_version(db) -> tuple[int, int]:
+    rows = await db.fetch("SELECT current_setting('server_version_num') AS number")
+    return pgtools.parse_server_version(rows[0]["number"])
+
+
+async def _tools(server: tuple[int, int], names: tuple[str, ...], purpose: str) -> dict[str, str]:
+    """The programs to run against this server: of its major version or newer (see pgtools)."""
+    return await asyncio.to_thread(pgtools.pick, names, server, purpose=purpose)
 
 
 async def _run_tool(url: DatabaseURL, command: list[str], env: dict[str, str]) -> None:
@@ -299,7 +304,29 @@ SET lock_timeout = 0;
 """
 
 
-async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, lock_wait: float) -> None:
+# pg_restore 17+ writes `SET transaction_timeout = 0;` into the block of settings that opens its
+# SQL, whatever server the SQL is for, and older servers reject that setting. It is the one line
+# of that block they do not know, so for them it is left out (pgtools may pick tools newer than
+# the server). Only that opening block is touched, never the archive's contents.
+_OPENING_BLOCK = b"\nSET statement_timeout = 0;\n"
+_NEWER_SETTINGS = {17: b"SET transaction_timeout = 0;\n"}  # since which major the server knows it
+_HEADER_BYTES = 8192  # the opening block comes first, well within this
+
+
+def _fit_header(head: bytes, server_major: int) -> bytes:
+    start = head.find(_OPENING_BLOCK)
+    end = head.find(b"\n\n", start + 1)
+    if start < 0 or end < 0:
+        return head
+    block = head[start:end + 1]
+    for since, line in _NEWER_SETTINGS.items():
+        if server_major < since:
+            block = block.replace(b"\n" + line, b"\n")
+    return head[:start] + block + head[end + 1:]
+
+
+async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, lock_wait: float,
+                      server: tuple[int, int]) -> None:
     """pg_restore --clean --if-exists renders the archive as SQL; psql runs it after
     _EMPTY_DATABASE in one transaction that commits only if pg_restore finished cleanly and
     psql met no error (ON_ERROR_STOP): a failed restore leaves the database as it was."""
@@ -316,6 +343,10 @@ async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, 
         try:
             runner.stdin.write(b"BEGIN;\n" + _EMPTY_DATABASE.format(
                 lock_timeout_ms=max(1, int(lock_wait * 1000)), runner_lock=queries("postgres")["lock"][0]).encode())
+            head = b""
+            while len(head) < _HEADER_BYTES and (chunk := await render.stdout.read(1 << 16)):
+                head += chunk
+            runner.stdin.write(_fit_header(head, server[0]))
             while chunk := await render.stdout.read(1 << 16):
                 runner.stdin.write(chunk)
                 await runner.stdin.drain()

@@ -73,40 +73,34 @@ def _differences(title: str, differences: list[Difference], words: dict[str, str
 
 
 async def check(url: str | DatabaseURL | None, project_dir: str | Path, *, scratch_url: str | None = None,
-                lock_wait: float = 30.0,
+                scratch_prelude: str | Path | None = None, lock_wait: float = 30.0,
                 on_result: Callable[[MigrationCheck], None] | None = None) -> CheckReport:
     """Apply each migration on a scratch database, roll it back, compare, and apply it again.
 
     A migration passes when the schema after its rollback is exactly the schema before it, and
     applying it again succeeds and gives the same schema as the first time. Never touches the
-    database of `url`; on PostgreSQL it only borrows its server for the scratch database.
+    database of `url`; on PostgreSQL it only borrows its server for the scratch database, which
+    is left as it was found whatever the rollbacks do (see scratch.py).
     """
     like = parse(scratch_url) if scratch_url else url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     report_one = on_result or (lambda result: None)
     results: list[MigrationCheck] = []
     unchecked: list[str] = []
-    async with scratch_database(like, scratch_url, lock_wait=lock_wait) as scratch:
+    async with scratch_database(like, scratch_url, prelude=scratch_prelude, lock_wait=lock_wait) as scratch:
         async with Migrator.connect(scratch.url, project_dir, lock_wait=lock_wait) as m:
             migrations = list(m.project.migrations)
-            try:
-                for index, migration in enumerate(migrations):
-                    result, can_go_on = await _check_one(m, migration)
-                    results.append(result)
-                    report_one(result)
-                    if not can_go_on:
-                        unchecked = [later.label for later in migrations[index + 1:]]
-                        break
-                else:
-                    if m.project.repeatables:
-                        results.append(await _apply_repeatables(m))
-                        report_one(results[-1])
-            finally:
-                if not scratch.temporary:  # leave the user's scratch database as empty as we found it
-                    try:
-                        await m.down(everything=True)
-                    except MigratorError:
-                        pass  # the failure is already reported for its migration
-        return CheckReport(scratch.url.dialect, scratch.description, results, unchecked)
+            for index, migration in enumerate(migrations):
+                result, can_go_on = await _check_one(m, migration)
+                results.append(result)
+                report_one(result)
+                if not can_go_on:
+                    unchecked = [later.label for later in migrations[index + 1:]]
+                    break
+            else:
+                if m.project.repeatables:
+                    results.append(await _apply_repeatables(m))
+                    report_one(results[-1])
+    return CheckReport(scratch.url.dialect, scratch.description, results, unchecked)
 
 
 async def _apply_repeatables(m: Migrator) -> MigrationCheck:
@@ -186,28 +180,26 @@ async def live_schema(url: str | DatabaseURL | None, project_dir: str | Path = "
 
 
 async def expected_schema(url: str | DatabaseURL | None, project_dir: str | Path, *, to: int | None = None,
-                          scratch_url: str | None = None, lock_wait: float = 30.0) -> Schema:
+                          scratch_url: str | None = None, scratch_prelude: str | Path | None = None,
+                          lock_wait: float = 30.0) -> Schema:
     """The schema the migration files give, built on a scratch database: every migration and then
     the repeatables, or only the migrations up to `to`."""
     like = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     if scratch_url and parse(scratch_url).dialect != like.dialect:
         raise ConfigError(f"--scratch-url is a {parse(scratch_url).dialect} database but --url is {like.dialect}; "
                           "the schema must be built on the same kind of database")
-    async with scratch_database(like, scratch_url, lock_wait=lock_wait) as scratch:
+    async with scratch_database(like, scratch_url, prelude=scratch_prelude, lock_wait=lock_wait) as scratch:
         async with Migrator.connect(scratch.url, project_dir, lock_wait=lock_wait) as m:
-            try:
-                if to is None:
-                    await m.up()
-                elif any(mig.version <= to for mig in m.project.migrations):
-                    await m.up(to=to)
-                return await snapshot(m.db)
-            finally:
-                if not scratch.temporary:
-                    await m.down(everything=True)
+            if to is None:
+                await m.up()
+            elif any(mig.version <= to for mig in m.project.migrations):
+                await m.up(to=to)
+            schema = await snapshot(m.db)
+    return schema
 
 
 async def drift(url: str | DatabaseURL | None, project_dir: str | Path, *, scratch_url: str | None = None,
-                lock_wait: float = 30.0) -> DriftReport:
+                scratch_prelude: str | Path | None = None, lock_wait: float = 30.0) -> DriftReport:
     """Compare the live database with the migrations its journal says are applied. Read-only on it."""
     live_url = url if isinstance(url, DatabaseURL) else resolve_url(url, project_dir)
     async with Migrator.connect(live_url, project_dir, read_only=True) as live:
@@ -233,7 +225,8 @@ async def drift(url: str | DatabaseURL | None, project_dir: str | Path, *, scrat
             notes.append(f"repeatable/{r.name} changed since its last run; the expected schema uses today's file")
         elif r.state == "new":
             notes.append(f"repeatable/{r.name} never ran here; the expected schema includes it")
-    expected = await expected_schema(live_url, project_dir, to=to, scratch_url=scratch_url, lock_wait=lock_wait)
+    expected = await expected_schema(live_url, project_dir, to=to, scratch_url=scratch_url,
+                                     scratch_prelude=scratch_prelude, lock_wait=lock_wait)
     differences = diff(expected, actual)
     if ran and to is not None:
         defined = _defined_by(project.repeatables, live_url.dialect)

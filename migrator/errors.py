@@ -15,8 +15,9 @@ class MigratorError(Exception):
         self.done = done or []  # what completed before the failure
 
     def lines(self) -> list[str]:
-        """The message as printed: the `error:` line first, then any detail lines."""
-        return self.message.splitlines() or [self.message]
+        """The message as printed: the `error:` line first, then any detail lines, then notes
+        added on the way out (`add_note`, e.g. a clean-up that failed after this error)."""
+        return (self.message.splitlines() or [self.message]) + list(getattr(self, "__notes__", []))
 
 
 class ConfigError(MigratorError):

@@ -1,17 +1,16 @@
 """Real databases for every test: a SQLite file, and a fresh PostgreSQL database per test.
 
-PostgreSQL comes from $TEST_DATABASE_URL if set, else the local server on 127.0.0.1:5432,
-else a throwaway cluster started with initdb/pg_ctl, else the run fails saying what to install.
+PostgreSQL: the servers of tests/pg_servers.py ($TEST_DATABASE_URL, else the local server on
+127.0.0.1:5432, else a throwaway cluster of initdb/pg_ctl, else one of a PostgreSQL wheel from
+PyPI; plus each installed wheel of another major version). Every PostgreSQL test id names its
+server's major version (`test_x[asyncpg-pg18]`), so a failure says which version it is on.
 """
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
@@ -21,107 +20,70 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import pg_servers
+from pg_servers import ThrowawayCluster  # noqa: F401  (tests start clusters of their own with it)
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "runner.py"
 BACKENDS = ["sqlite", "asyncpg", "psycopg"]
+PG_DRIVERS = BACKENDS[1:]
 
 
-# -- PostgreSQL server -----------------------------------------------------------------------------
+# -- PostgreSQL servers ----------------------------------------------------------------------------
 
-def _can_connect(url: str) -> bool:
+def pytest_configure(config):
     try:
-        with psycopg.connect(url, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
+        config.pg_servers = pg_servers.choose()
+        pg_servers.require(config.pg_servers, os.environ.get("TEST_PG_REQUIRE", ""))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def pytest_report_header(config):
+    return "PostgreSQL: " + ", ".join(
+        f"{s.id} = {s.source.describe() if s.source else 'none found'}{' (primary)' if s.primary else ''}"
+        for s in config.pg_servers)
 
 
-def _pg_bin(tool: str) -> str | None:
-    found = shutil.which(tool)
-    if found:
-        return found
-    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (folder / tool).exists():
-            return str(folder / tool)
-    return None
-
-
-class ThrowawayCluster:
-    """A PostgreSQL cluster of our own in a temporary folder, on a free port, trust auth."""
-
-    def __init__(self, *, host_auth: str = "trust"):
-        initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-        if not initdb or not self.pg_ctl:
-            raise RuntimeError("no PostgreSQL server is reachable and initdb/pg_ctl are not installed")
-        self.dir = Path(tempfile.mkdtemp(prefix="runner-pg-"))
-        self.port = _free_port()
-        self.data = self.dir / "data"
-        run_as = _unprivileged_prefix(self.dir)
-        subprocess.run(run_as + [initdb, "-D", str(self.data), "-U", "postgres", "--auth-local=trust",
-                                 f"--auth-host={host_auth}", "-E", "UTF8"], check=True, capture_output=True)
-        self._run_as = run_as
-        self.start()
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        # over the Unix socket: trust, whatever the TCP authentication is
-        self.socket_url = f"postgresql://postgres@/postgres?host={self.dir}&port={self.port}"
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(self._run_as + [self.pg_ctl, "-D", str(self.data), "-w", "-l", str(self.dir / "log"),
-                                       "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
-                                       *args], check=True, capture_output=True)
-
-    def start(self) -> None:
-        self._ctl("start")
-
-    def restart(self) -> None:
-        self._ctl("restart", "-m", "fast")
-
-    def stop(self) -> None:
-        self._ctl("stop", "-m", "immediate")
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _unprivileged_prefix(folder: Path) -> list[str]:
-    """initdb refuses to run as root: run it as the owner of the postgres install, or nobody."""
-    if os.geteuid() != 0:
-        return []
-    for user in ("postgres", "nobody"):
-        try:
-            import pwd
-            pwd.getpwnam(user)
-        except KeyError:
-            continue
-        shutil.chown(folder, user)
-        return ["runuser", "-u", user, "--"]
-    raise RuntimeError("running as root and no unprivileged user to run initdb as")
+def pytest_generate_tests(metafunc):
+    """Parametrize the PostgreSQL fixtures over the servers: the primary for every test, every
+    server for the tests marked all_pg_versions (PgBouncer fronts the primary only)."""
+    servers = metafunc.config.pg_servers
+    if not metafunc.definition.get_closest_marker("all_pg_versions") or "pooled_backend" in metafunc.fixturenames:
+        servers = servers[:1]
+    drivers = [pytest.param(driver, server, id=f"{driver}-{server.id}") for server in servers for driver in PG_DRIVERS]
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize(("backend", "pg_server"), [pytest.param("sqlite", None, id="sqlite"), *drivers],
+                             indirect=True)
+    elif "pooled_backend" in metafunc.fixturenames:
+        metafunc.parametrize(("pooled_backend", "pg_server"), drivers, indirect=True)
+    elif "pg_backend" in metafunc.fixturenames:
+        metafunc.parametrize(("pg_backend", "pg_server"), drivers, indirect=True)
+    elif "pg_server" in metafunc.fixturenames:
+        metafunc.parametrize("pg_server", [pytest.param(s, id=s.id) for s in servers], indirect=True)
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url():
-    """A URL of a PostgreSQL database we may create and drop databases from."""
-    explicit = os.environ.get("TEST_DATABASE_URL")
-    if explicit:
-        if not _can_connect(explicit):
-            pytest.fail(f"TEST_DATABASE_URL is set but no server answers there")
-        yield explicit
-        return
-    local = "postgresql://postgres@127.0.0.1:5432/postgres"
-    if _can_connect(local):
-        yield local
-        return
+def pg_pool():
+    """The session's servers: started on first use, stopped when the session ends."""
+    pool = pg_servers.Pool()
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def pg_server(request) -> pg_servers.Server | None:
+    """The PostgreSQL server of this test (None for a SQLite `backend`)."""
+    return request.param
+
+
+@pytest.fixture
+def pg_admin_url(pg_server, pg_pool) -> str:
+    """A URL of a PostgreSQL database of this test's server we may create and drop databases from."""
     try:
-        cluster = ThrowawayCluster()
-    except (RuntimeError, subprocess.CalledProcessError) as exc:
-        pytest.fail(f"PostgreSQL is needed for these tests ({exc}). Set TEST_DATABASE_URL, start a local server "
-                    "on 127.0.0.1:5432, or install the server (Debian: apt-get install postgresql).")
-    yield cluster.url
-    cluster.stop()
+        return pg_pool.admin_url(pg_server)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _with_database(admin_url: str, name: str) -> str:
@@ -197,8 +159,9 @@ class Backend:
             "SELECT action, version, success FROM schema_journal_events ORDER BY id")]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path) -> Backend:
+@pytest.fixture
+def backend(request, tmp_path, pg_server) -> Backend:
+    """sqlite, or asyncpg / psycopg on a fresh database of this test's PostgreSQL server."""
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         return Backend("sqlite", f"file:{path}", sqlite_path=path)
@@ -208,19 +171,23 @@ def backend(request, tmp_path) -> Backend:
 
 
 @pytest.fixture(scope="session")
-def pgbouncer(pg_admin_url):
-    """A PgBouncer in transaction pooling mode in front of the test server (tests/pgbouncer.py)."""
+def pgbouncer(request, pg_pool):
+    """A PgBouncer in transaction pooling mode in front of the primary test server (tests/pgbouncer.py)."""
     from pgbouncer import PgBouncer, find_pgbouncer
 
     if find_pgbouncer() is None:
         pytest.fail("PgBouncer is needed for these tests: install it (Debian: apt-get install pgbouncer); "
                     ".ci/run does so when it is missing")
-    bouncer = PgBouncer(pg_admin_url)
+    try:
+        admin_url = pg_pool.admin_url(request.config.pg_servers[0])
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    bouncer = PgBouncer(admin_url)
     yield bouncer
     bouncer.stop()
 
 
-@pytest.fixture(params=["asyncpg", "psycopg"])
+@pytest.fixture
 def pooled_backend(request, pg_database, pgbouncer) -> Backend:
     """A fresh PostgreSQL database reached through PgBouncer (transaction mode); `plain_url` is direct."""
     name = pg_database.rsplit("/", 1)[1].split("?")[0]
@@ -234,8 +201,9 @@ def sqlite_backend(tmp_path) -> Backend:
     return Backend("sqlite", f"file:{path}", sqlite_path=path)
 
 
-@pytest.fixture(params=["asyncpg", "psycopg"])
+@pytest.fixture
 def pg_backend(request, pg_database) -> Backend:
+    """asyncpg or psycopg on a fresh database of this test's PostgreSQL server."""
     scheme = "postgresql" if request.param == "asyncpg" else "postgresql+psycopg"
     return Backend(request.param, pg_database.replace("postgresql://", f"{scheme}://", 1), plain_url=pg_database)
 

@@ -1,7 +1,11 @@
 """The repository's own AssetLender migrations pass `check` on every backend, and `lint`."""
 import json
 
+import pytest
+
 from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.all_pg_versions  # check on a real schema: see tests/pg_servers.py
 
 
 def test_every_assetlender_rollback_restores_the_exact_schema(backend):

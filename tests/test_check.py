@@ -5,6 +5,8 @@ import pytest
 
 from conftest import run_cli
 
+pytestmark = pytest.mark.all_pg_versions  # catalog reads: see tests/pg_servers.py
+
 USERS = ("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, credit INTEGER DEFAULT 1);\n",
          "DROP TABLE users;\n")
 
@@ -100,8 +102,7 @@ def test_check_uses_an_empty_scratch_url_and_leaves_it_empty(project, backend):
     project.migration("0001_users", *USERS)
     done = run_cli("check", "--scratch-url", backend.url, project=project)
     assert done.returncode == 0, done.stderr
-    assert {t for t in backend.tables() if not t.startswith("schema_journal")} == set()
-    assert backend.journal() == []
+    assert backend.tables() == set()  # the runner's journal too: it was not there before
     again = run_cli("check", "--scratch-url", backend.url, project=project)
     assert again.returncode == 0, again.stderr
 

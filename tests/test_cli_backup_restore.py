@@ -1,4 +1,5 @@
 """`backup`, `restore` and `up --backup`: real pg_dump / pg_restore / psql and SQLite's backup API."""
+import os
 import sqlite3
 import stat
 import subprocess
@@ -8,8 +9,12 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from conftest import Backend, error_of, run_cli, runner_env
+from migrator import pgtools
+
+pytestmark = pytest.mark.all_pg_versions  # pg_dump/pg_restore/psql must fit the server: see tests/pg_servers.py
 
 USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);\n"
 LOANS = ("CREATE TABLE loans (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),\n"
@@ -183,11 +188,14 @@ def test_missing_postgres_tools_are_a_configuration_error(project, pg_backend, p
     made = pg_cli("backup", "--out", str(tmp_path / "db.dump"))
     assert made.returncode == 0, made.stderr
     project.migration("0002_loans", LOANS, "DROP TABLE loans;")
-    no_tools = runner_env(PATH=str(tmp_path / "empty-bin"))  # the runner is started by absolute path
+    (tmp_path / "empty-bin").mkdir()
+    no_tools = runner_env(RUNNER_PG_BIN=str(tmp_path / "empty-bin"))
 
     backup = pg_cli("backup", env=no_tools)
     assert backup.returncode == 2 and "Traceback" not in backup.stderr
-    assert error_of(backup).startswith("error: pg_dump was not found on PATH; install the PostgreSQL client tools")
+    assert error_of(backup).startswith(f"error: pg_dump was not found in $RUNNER_PG_BIN ({tmp_path / 'empty-bin'}); "
+                                       f"install the PostgreSQL {server_major(pg_backend)} client tools")
+    assert len(error_of(backup).splitlines()) == 1
     assert not (project.root / "backups").exists()
 
     up = pg_cli("up", "--backup", env=no_tools)  # no backup, no migration
@@ -195,7 +203,76 @@ def test_missing_postgres_tools_are_a_configuration_error(project, pg_backend, p
     assert pg_backend.journal() == []
 
     restore = pg_cli("restore", str(tmp_path / "db.dump"), env=no_tools)
-    assert restore.returncode == 2 and error_of(restore).startswith("error: pg_restore was not found on PATH")
+    assert restore.returncode == 2 and error_of(restore).startswith("error: pg_restore and psql were not found")
+
+
+# -- which pg_dump / pg_restore / psql: at least the server's major version ---------------------------
+
+def server_major(backend: Backend) -> int:
+    return int(backend.query("SHOW server_version_num")[0][0]) // 10000
+
+
+def installed_tool_dirs() -> dict[int, Path]:
+    """Every folder of PostgreSQL programs on this machine (Debian's, the wheels'), by major version."""
+    found = {}
+    for folder in pgtools.debian_bin_dirs() + pgtools.wheel_bin_dirs():
+        version = pgtools.version_of(folder / "pg_dump")
+        if version and (folder / "pg_restore").exists() and (folder / "psql").exists():
+            found.setdefault(version[0], folder)
+    return found
+
+
+def backup_change_restore(project, backend, cli, env) -> None:
+    """backup, change a row, restore: the row is back."""
+    project.migration("0001_users", USERS, "DROP TABLE users;")
+    assert cli("up").returncode == 0
+    backend.query("INSERT INTO users (id, email) VALUES (1, 'ada@example.com')")
+    made = cli("backup", env=env)
+    assert made.returncode == 0, made.stderr
+    backend.query("UPDATE users SET email = 'changed@example.com'")
+    restored = cli("restore", str(project.root / made.stdout.strip()), env=env)
+    assert restored.returncode == 0, restored.stderr
+    assert backend.query("SELECT id, email FROM users") == [(1, "ada@example.com")]
+
+
+def test_tools_older_than_the_server_first_on_path_are_passed_over(project, pg_backend, pg_cli):
+    major = server_major(pg_backend)
+    older = [folder for version, folder in installed_tool_dirs().items() if version < major]
+    if not older:
+        pytest.skip(f"no PostgreSQL programs older than {major} on this machine")
+    # e.g. an 18 server with Debian's 15 first on PATH: pg_dump 15 would refuse it (server version mismatch)
+    env = runner_env(PATH=os.pathsep.join([str(older[0]), os.environ.get("PATH", "")]))
+    backup_change_restore(project, pg_backend, pg_cli, env)
+
+
+def test_tools_newer_than_the_server_back_up_and_restore_it(project, pg_backend, pg_cli):
+    major = server_major(pg_backend)
+    newer = [folder for version, folder in sorted(installed_tool_dirs().items()) if version > major]
+    if not newer:
+        pytest.skip(f"no PostgreSQL programs newer than {major} on this machine")
+    # e.g. the pgtools extra's 18 against a 15 server: pg_restore 18 writes settings 15 does not know
+    backup_change_restore(project, pg_backend, pg_cli, runner_env(RUNNER_PG_BIN=str(newer[-1])))
+
+
+def test_only_older_tools_is_one_error_line_naming_the_versions(project, pg_backend, pg_cli, tmp_path):
+    major = server_major(pg_backend)
+    older = {version: folder for version, folder in installed_tool_dirs().items() if version < major}
+    if not older:
+        pytest.skip(f"no PostgreSQL programs older than {major} on this machine")
+    version, folder = min(older.items())
+    project.migration("0001_users", USERS, "DROP TABLE users;")
+    assert pg_cli("up").returncode == 0
+    found = ".".join(map(str, pgtools.version_of(folder / "pg_dump")))
+    server = pg_backend.query("SHOW server_version")[0][0].split()[0]
+
+    backup = pg_cli("backup", env=runner_env(RUNNER_PG_BIN=str(folder)))
+    assert backup.returncode == 2 and "Traceback" not in backup.stderr
+    assert error_of(backup) == (
+        f"error: backup needs pg_dump of PostgreSQL {major} or newer (the server is {server}); found only older "
+        f"ones: {found} ({folder / 'pg_dump'}); install the PostgreSQL {major} client tools (Debian/Ubuntu: "
+        f"apt-get install postgresql-client-{major}) or pip install 'sql-migration-runner[pgtools]', "
+        "or set RUNNER_PG_BIN to a folder holding them\n")
+    assert not (project.root / "backups").exists()
 
 
 def test_failed_postgres_restore_changes_nothing(project, pg_database, tmp_path):

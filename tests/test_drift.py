@@ -1,7 +1,11 @@
 """`drift` compares the live database with what its applied migrations give; `schema` prints either."""
 from __future__ import annotations
 
+import pytest
+
 from conftest import run_cli
+
+pytestmark = pytest.mark.all_pg_versions  # catalog reads: see tests/pg_servers.py
 
 LOANS = [
     ("0001_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n", "DROP TABLE users;\n"),

@@ -16,6 +16,8 @@ import pytest
 
 from migrator import Migrator, ScriptError
 
+pytestmark = pytest.mark.all_pg_versions  # pg_logical_emit_message's signature changed in 17: see tests/pg_servers.py
+
 SEEN = ("INSERT INTO seen (version, setting, lsn) "
         "VALUES ({version}, current_setting('synchronous_commit'), pg_current_wal_insert_lsn());\n")
 
@@ -73,7 +75,11 @@ async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_
     database = pg_backend.plain_url.rsplit("/", 1)[1].split("?")[0]
     pg_backend.query(f'GRANT ALL ON DATABASE "{database}" TO {role}')
     pg_backend.query(f"GRANT ALL ON SCHEMA public TO {role}")
-    pg_backend.query(f"REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC")
+    # (boolean, text, text) up to 16; 17 added a fourth argument, `flush`: revoke every signature there is
+    signatures = [r[0] for r in pg_backend.query(
+        "SELECT oid::regprocedure::text FROM pg_proc WHERE proname = 'pg_logical_emit_message'")]
+    for signature in signatures:
+        pg_backend.query(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
     try:
         recording_migrations(project, 2)
         url = pg_backend.url.replace("postgres@", f"{role}@", 1)
@@ -85,6 +91,7 @@ async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_
             rows = await m.db.fetch("SELECT bool_and(lsn <= pg_current_wal_flush_lsn()) AS flushed FROM seen")
         assert rows == [{"flushed": True}]
     finally:
-        pg_backend.query("GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO PUBLIC")
+        for signature in signatures:
+            pg_backend.query(f"GRANT EXECUTE ON FUNCTION {signature} TO PUBLIC")
         pg_backend.query(f"DROP OWNED BY {role}")
         pg_backend.query(f"DROP ROLE {role}")

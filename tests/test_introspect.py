@@ -1,9 +1,13 @@
 """The catalog snapshot that check, drift and schema compare: what it sees and what it ignores."""
 from __future__ import annotations
 
+import pytest
+
 from migrator.drivers import open_driver
 from migrator.introspect import diff, snapshot
 from migrator.url import parse
+
+pytestmark = pytest.mark.all_pg_versions  # catalog reads: see tests/pg_servers.py
 
 SCHEMA = {
     "sqlite": """

@@ -8,6 +8,8 @@ import pytest
 
 from conftest import ThrowawayCluster, error_of, run_cli, wait_until
 
+pytestmark = pytest.mark.all_pg_versions  # server messages, error positions, no-transaction files: see tests/pg_servers.py
+
 
 def test_plpgsql_function_do_block_and_trigger_run_whole(project, pg_backend, pg_cli):
     project.migration("0001_audit", """

@@ -112,6 +112,7 @@ def test_events_link_to_their_migration_seed_or_repeatable(project, backend, cli
     assert '<a href="/#seed-2">0002</a>' in c.get("/events").text
 
 
+@pytest.mark.all_pg_versions  # the catalog's tables and keys
 def test_schema_comes_from_the_catalog_with_row_counts(studied, project):
     doc = client(studied, project).get("/api/schema").json()
     tables = {t["name"]: t for t in doc["tables"]}
@@ -130,6 +131,7 @@ def test_schema_comes_from_the_catalog_with_row_counts(studied, project):
     assert '<a href="/tables/users">users</a>' in page and "120 rows" in page
 
 
+@pytest.mark.all_pg_versions  # the catalog's tables and keys
 def test_data_pages_fifty_rows_in_key_order_with_next_and_previous(studied, project):
     c = client(studied, project)
     first = c.get("/api/tables/users").json()
@@ -147,6 +149,7 @@ def test_data_pages_fifty_rows_in_key_order_with_next_and_previous(studied, proj
     assert "user 100" in page and "user 101" not in page
 
 
+@pytest.mark.all_pg_versions  # the catalog's tables and keys
 def test_unknown_table_is_404_and_a_bad_page_400(studied, project):
     c = client(studied, project)
     assert c.get("/tables/nope").status_code == 404

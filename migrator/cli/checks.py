@@ -11,7 +11,8 @@ EXIT_PROBLEMS = 3
 
 
 def _scratch(cli) -> dict:
-    return dict(scratch_url=cli.args["--scratch-url"], lock_wait=cli.options["lock_wait"])
+    return dict(scratch_url=cli.args["--scratch-url"], scratch_prelude=cli.args["--scratch-prelude"],
+                lock_wait=cli.options["lock_wait"])
 
 
 async def check(cli) -> int:

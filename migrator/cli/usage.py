@@ -15,9 +15,9 @@ Usage:
   runner.py repair [options]
   runner.py backup [--out=<path>] [options]
   runner.py restore <path> [options]
-  runner.py check [--scratch-url=<url>] [options]
-  runner.py drift [--scratch-url=<url>] [options]
-  runner.py schema [--out=<path>] [--from-files] [--scratch-url=<url>] [options]
+  runner.py check [--scratch-url=<url>] [--scratch-prelude=<file>] [options]
+  runner.py drift [--scratch-url=<url>] [--scratch-prelude=<file>] [options]
+  runner.py schema [--out=<path>] [--from-files] [--scratch-url=<url>] [--scratch-prelude=<file>] [options]
   runner.py lint [--json] [--strict] [--dialect=<dialect>] [--min-sqlite=<version>] [options]
   runner.py fleet up --targets=<file> [--to=<version>] [--json] [options]
   runner.py fleet down [<count>] --targets=<file> [--to=<version>] [--json] [options]
@@ -61,6 +61,8 @@ Options:
   --force                 reset: also on a database that is not local (never with RUNNER_ENV=production).
   --scratch-url=<url>     check, drift, schema: an empty database to apply migrations in; default: a temporary
                           SQLite file, or a temporary database on the --url PostgreSQL server, dropped after.
+  --scratch-prelude=<file>  check, drift, schema: SQL run on the scratch database before the migrations
+                          (extensions, another tool's tables), in one transaction.
   --from-files            schema: the schema the migration files give (built on a scratch database).
   --dialect=<dialect>     lint: only the files of this dialect (sqlite or postgres); default: both.
   --min-sqlite=<version>  lint: the oldest SQLite the migrations must run on; default: the runner's own.
