@@ -43,8 +43,10 @@ async def test_migrations_commit_asynchronously_and_up_returns_once_they_are_dur
         # Asked on the runner's own connection, the moment up() returns.
         rows = await m.db.fetch("SELECT version, setting, lsn <= pg_current_wal_flush_lsn() AS flushed FROM seen "
                                 "ORDER BY version")
-    assert [(r["version"], r["setting"], r["flushed"]) for r in rows] == [
-        (1, "off", True), (2, "off", True), (3, "off", True)]
+    assert [(r["version"], r["flushed"]) for r in rows] == [(1, True), (2, True), (3, True)]
+    # Asynchronous, but for a commit coming WINDOW (0.2 s) after the last durable point, which is
+    # synchronous instead (it makes every earlier one durable): on a loaded machine, a later one may be.
+    assert rows[0]["setting"] == "off" and {r["setting"] for r in rows} <= {"off", "on"}
 
 
 async def test_a_failed_run_leaves_the_migrations_before_it_durable(pg_backend, project):
@@ -53,7 +55,9 @@ async def test_a_failed_run_leaves_the_migrations_before_it_durable(pg_backend, 
     async with Migrator.connect(pg_backend.url, project.root) as m:
         with pytest.raises(ScriptError):
             await m.up()
-    assert flushed_past(pg_backend.plain_url) == [(1, "off", True), (2, "off", True)]
+    found = flushed_past(pg_backend.plain_url)
+    assert [(version, flushed) for version, _, flushed in found] == [(1, True), (2, True)]
+    assert found[0][1] == "off"
     assert pg_backend.journal() == [(1, "seen", False), (2, "more", False)]
 
 

@@ -28,8 +28,10 @@ def ordered_project(project, migrations: int) -> None:
 
 
 def advisory_locks(plain_url: str) -> int:
+    """Advisory locks held in this test's database (the server is shared with other tests)."""
     with psycopg.connect(plain_url, autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()[0]
 
 
 def test_six_runners_at_once_through_the_pooler_apply_each_migration_once_in_order(project, pooled_backend):

@@ -42,7 +42,7 @@ class PostgresDriver:
             # back and its locks freed instead of lingering
             self._settings.append("SET LOCAL client_connection_check_interval = 1000")
         self._unflushed = False  # units committed asynchronously since the last flush
-        self._durable_at = time.perf_counter()
+        self._durable_at: float | None = None  # the last durable point; None before the first unit
 
     # Subclasses implement these, raising what _translate() makes of their library's errors.
     async def _simple(self, text: str) -> str:
@@ -96,6 +96,8 @@ class PostgresDriver:
 
     async def run_unit(self, unit: Unit) -> Outcome:
         started = time.perf_counter()
+        if self._durable_at is None:
+            self._durable_at = started
         synchronous = started - self._durable_at >= WINDOW  # this commit makes everything durable
         head = ["BEGIN", *self._settings] + ([] if synchronous else ["SET LOCAL synchronous_commit = off"])
         message = Message(head)
