@@ -1,9 +1,11 @@
 """Backups and restores: pg_dump / pg_restore for PostgreSQL, SQLite's online backup API.
 
 A client of the drivers like the engine is: it connects through them (same errors, same
-run lock) and never prints. A backup is written under a temporary name and renamed once
-complete, so a file with the final name is always a whole backup; files are created readable
-by their owner only (0600), folders the same (0700), because a backup holds every row.
+run lock) and never prints. Where a backup goes and how it appears there, whole or not at all,
+is backupfile's job. SIGINT and SIGTERM stop a backup or restore cleanly (see interrupt): the
+programs it started are stopped, a partial file is removed, a restore is rolled back. Every
+program it starts writes into a pipe the runner reads, so a runner killed outright (SIGKILL)
+takes them down with it at their next write.
 """
 from __future__ import annotations
 
@@ -11,20 +13,24 @@ import asyncio
 import contextlib
 import os
 import re
+import secrets
+import signal
 import sqlite3
-from datetime import datetime, timezone
+import threading
+import time
 from pathlib import Path
+from typing import Callable
 
-from . import pgtools
+from . import backupfile, pgtools
 from .drivers import open_driver
+from .errors import BackupFailed, ConfigError, LockTimeout
+from .interrupt import stopped_by_signals
 from .journal import queries
-from .errors import BackupFailed, ConfigError
 from .url import DatabaseURL, redact
 
-BACKUP_DIR = "backups"
-SUFFIX = {"postgres": ".dump", "sqlite": ".db"}
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"
+GRACE = 5.0  # seconds a program we stop gets to exit by itself (pg_dump first cancels its query)
 
 
 async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Path | None = None, *,
@@ -33,32 +39,28 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
 
     Default path: `<project_dir>/backups/<dbname>-<UTC timestamp>.<dump|db>`; `out` may name a
     file (never overwritten) or an existing folder. Other sessions may keep writing meanwhile:
-    pg_dump reads one snapshot, SQLite's backup API copies under one read transaction.
+    pg_dump reads one snapshot, SQLite's backup API copies under one read transaction. A SQLite
+    copy must pass `PRAGMA quick_check`: a damaged database is an error, not a backup.
     """
-    if url.dialect == "postgres":
-        # Connecting first gives the same errors (and exit status) as every other command.
-        db = await open_driver(url, lock_wait=lock_wait, create=False)
-        try:
-            pg_dump = (await _tools(await _server_version(db), ("pg_dump",), "backup"))["pg_dump"]
-        finally:
-            await db.close()
-    else:
-        _check_sqlite_source(Path(url.target))
-    path = _reserve(url, Path(project_dir), out)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        _create_private(partial, exclusive=False)
+    where = backupfile.destination(url, Path(project_dir), out)
+    async with stopped_by_signals("backup", "no backup was written") as stop:
         if url.dialect == "postgres":
-            dsn, env = url.libpq_dsn_and_environment()
-            await _run_tool(url, [pg_dump, "--format=custom", "--no-password", f"--file={partial}",
-                                  f"--dbname={dsn}"], env)
+            # Connecting first gives the same errors (and exit status) as every other command.
+            db = await open_driver(url, lock_wait=lock_wait, create=False)
+            try:
+                pg_dump = (await _tools(await _server_version(db), ("pg_dump",), "backup"))["pg_dump"]
+            finally:
+                await db.close()
         else:
-            await asyncio.to_thread(_sqlite_copy, Path(url.target), partial, lock_wait)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
-        raise
+            source = Path(url.target)
+            _check_sqlite_source(source)
+        with backupfile.temporary_file(where) as partial:
+            if url.dialect == "postgres":
+                await _pg_dump(url, pg_dump, partial, lock_wait)
+            else:
+                await _in_thread(_sqlite_backup, source, partial, lock_wait)
+            path = backupfile.publish(partial, where)
+        stop.finished = f"the backup is complete: {path}"
     return path
 
 
@@ -87,81 +89,31 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
             raise ConfigError(f"{path} is the database itself; name a backup file")
     db = await open_driver(url, lock_wait=lock_wait, create=True)  # the same errors as every command
     try:
-        if url.dialect == "postgres":
-            server = await _server_version(db)
-            tools = await _tools(server, ("pg_restore", "psql"), "restore")
-            await _check_archive(url, tools["pg_restore"], path)  # before anything is dropped
-            await _pg_restore(url, tools["pg_restore"], tools["psql"], path, lock_wait, server)
-        else:
-            await asyncio.to_thread(_sqlite_copy, path, Path(url.target), lock_wait)
+        async with stopped_by_signals("restore", "the database was not changed") as stop:
+            if url.dialect == "postgres":
+                server = await _server_version(db)
+                tools = await _tools(server, ("pg_restore", "psql"), "restore")
+                await _check_archive(url, tools["pg_restore"], path)  # before anything is dropped
+                await _pg_restore(url, tools["pg_restore"], tools["psql"], path, lock_wait, server,
+                                  stop.point_of_no_return)
+            else:
+                await _in_thread(_sqlite_copy, path, Path(url.target), lock_wait)
+            stop.finished = f"the database was restored from {path}"
     finally:
         with contextlib.suppress(Exception):
             await db.close()
     return path
 
 
-# -- where backups go ----------------------------------------------------------------------------
-
-def _reserve(url: DatabaseURL, project_dir: Path, out: str | Path | None) -> Path:
-    """Claim the backup's file name (created empty, 0600) so two backups never share one."""
-    # Path() drops a trailing slash: `--out=newdir/` must not become a file named newdir.
-    if out is not None and os.path.basename(os.fspath(out)) in ("", ".", "..") and not Path(out).is_dir():
-        raise ConfigError(f"{out} names a folder that does not exist; create it first, or give --out a file name")
-    out = None if out is None else Path(out)
-    if out is not None and not out.is_dir():
-        _make_private_dir(out.parent)
-        try:
-            _create_private(out, exclusive=True)
-        except FileExistsError:
-            raise ConfigError(f"{out} already exists; a backup never overwrites a file "
-                              "(choose another --out)") from None
-        return out
-    folder = out if out is not None else project_dir / BACKUP_DIR
-    _make_private_dir(folder)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    stem = f"{_database_name(url)}-{stamp}"
-    for n in range(1, 1000):
-        candidate = folder / f"{stem}{'' if n == 1 else f'-{n}'}{SUFFIX[url.dialect]}"
-        try:
-            _create_private(candidate, exclusive=True)
-            return candidate
-        except FileExistsError:
-            continue
-    raise ConfigError(f"too many backups named {stem}* in {folder}")
-
-
-def _database_name(url: DatabaseURL) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", url.database_name) or "database"
-
-
-def _make_private_dir(folder: Path) -> None:
-    if folder.is_dir():
-        return
-    try:
-        folder.mkdir(mode=0o700, parents=True)
-        os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
-    except OSError as exc:
-        raise ConfigError(f"cannot create folder {folder}: {exc.strerror}") from None
-
-
-def _create_private(path: Path, *, exclusive: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-    os.fchmod(fd, 0o600)  # os.open's mode is masked by the umask; an existing file keeps its own
-    os.close(fd)
-
-
 def _kind_of(path: Path) -> str | None:
     """'sqlite', 'pg_dump' or None, from the file's first bytes."""
-    if not path.is_file():
-        raise ConfigError(f"no backup file at {path}")
-    with open(path, "rb") as f:
-        head = f.read(len(SQLITE_HEADER))
+    try:
+        if not path.is_file():
+            raise ConfigError(f"no backup file at {path}")
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:  # a name too long for the file system, a file we may not read
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     if head == SQLITE_HEADER:
         return "sqlite"
     if head.startswith(PG_DUMP_HEADER):
@@ -171,49 +123,143 @@ def _kind_of(path: Path) -> str | None:
 
 # -- SQLite ----------------------------------------------------------------------------------------
 
+PAGES_PER_STEP = 1024  # between two steps of the backup API, a stop is noticed: a few MB
+BUSY_SLICE = 0.1  # seconds SQLite's busy handler waits for a lock before we look at the clock and for a stop
+
+
+class _Stopped(Exception):
+    """Raised inside a copy's thread when the runner has been asked to stop."""
+
+
+class _Busy(Exception):
+    """Raised inside a copy's thread when a file stayed locked longer than allowed; args: its path."""
+
+
+async def _in_thread(work: Callable, *args):
+    """`work(*args, stop)` in a thread. If this task is cancelled (a signal), `stop` is set and the
+    thread awaited: either it stops at its next step (raising _Stopped) and the cancellation goes
+    on, or it had finished, and its result stands."""
+    stop = threading.Event()
+    done = asyncio.get_running_loop().run_in_executor(None, work, *args, stop)
+    try:
+        return await asyncio.shield(done)
+    except asyncio.CancelledError as cancelled:
+        stop.set()
+        try:
+            return await done
+        except _Stopped:
+            raise cancelled from None
+
+
 def _read_only(path: Path, timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
 
 
 def _check_sqlite_source(path: Path) -> None:
-    if not path.is_file():
-        raise ConfigError(f"no SQLite database at {path} to back up")
-    if _kind_of(path) != "sqlite" and path.stat().st_size > 0:
+    try:
+        if not path.is_file():
+            raise ConfigError(f"no SQLite database at {path} to back up")
+        kind, empty = _kind_of(path), path.stat().st_size == 0
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if kind != "sqlite" and not empty:
         raise ConfigError(f"{path} is not a SQLite database")
 
 
 def _check_sqlite_backup(path: Path) -> None:
     try:
-        conn = _read_only(path, 5)
-        try:
-            result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        finally:
-            conn.close()
+        problems = _quick_check(path, threading.Event())
     except sqlite3.Error as exc:
         raise ConfigError(f"{path} is not a readable SQLite database: {exc}") from None
-    if result != "ok":
-        raise ConfigError(f"{path} is damaged ({result}); refusing to restore from it")
+    if problems:
+        raise ConfigError(f"{path} is damaged ({_first(problems)}); refusing to restore from it")
 
 
-def _sqlite_copy(source: Path, target: Path, timeout: float) -> None:
-    """SQLite's online backup API, all pages in one step: a consistent copy under one read lock,
-    written into the target through SQLite's own locking (never a file copy under a live database)."""
+def _quick_check(path: Path, stop: threading.Event) -> list[str]:
+    """What `PRAGMA quick_check` finds wrong with the file (nothing: []); stoppable."""
+    conn = _read_only(path, 5)
     try:
-        src = _read_only(source, timeout)
+        conn.set_progress_handler(stop.is_set, 10_000)  # true: SQLite abandons the check ("interrupted")
         try:
-            # Take the read lock with SQLite's busy handler (which retries every few ms, up to
-            # `timeout`) rather than in backup()'s 250 ms retry loop, which a busy writer starves.
-            src.execute("BEGIN")
-            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            dst = sqlite3.connect(target, timeout=timeout)
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        except sqlite3.OperationalError:
+            if stop.is_set():
+                raise _Stopped from None
+            raise
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
+
+
+def _first(problems: list[str]) -> str:
+    """The first problem quick_check names, and how many more: one line."""
+    lines = [line for row in problems for line in row.splitlines() if line and not line.startswith("***")]
+    lines = lines or ["quick_check failed"]
+    return lines[0] + (f", and {len(lines) - 1} more problem(s)" if len(lines) > 1 else "")
+
+
+def _sqlite_backup(source: Path, copy: Path, timeout: float, stop: threading.Event) -> None:
+    """The copy, then a check of it: a damaged database is copied page for page, damage included,
+    and `restore` would refuse the result. The caller removes the copy on error."""
+    _sqlite_copy(source, copy, timeout, stop)
+    try:
+        problems = _quick_check(copy, stop)
+    except sqlite3.Error as exc:
+        raise BackupFailed(f"{source} is damaged ({exc}); no backup was written") from None
+    if problems:
+        raise BackupFailed(f"{source} is damaged ({_first(problems)}); no backup was written")
+
+
+def _sqlite_copy(source: Path, target: Path, timeout: float, stop: threading.Event) -> None:
+    """SQLite's online backup API: a consistent copy under one read transaction, written into the
+    target through SQLite's own locking (never a file copy under a live database), in steps so a
+    stop is noticed. A copy stopped half-way is rolled back in the target."""
+    deadline = time.monotonic() + timeout
+    try:
+        src = _read_only(source, BUSY_SLICE)
+        try:
+            _begin_read(src, deadline, stop, source)
+            dst = sqlite3.connect(target, timeout=BUSY_SLICE)
             try:
-                src.backup(dst)
+                def progress(status: int, remaining: int, total: int) -> None:
+                    if status == sqlite3.SQLITE_DONE:  # the last step has committed: done, stop or not
+                        return
+                    if stop.is_set():
+                        raise _Stopped
+                    if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
+                        raise _Busy(target)
+
+                src.backup(dst, pages=PAGES_PER_STEP, progress=progress, sleep=BUSY_SLICE)
             finally:
                 dst.close()
         finally:
             src.close()
+    except _Busy as busy:
+        raise LockTimeout(f"{busy.args[0]} stayed locked for more than {timeout:g}s (another process is "
+                          "writing; raise --lock-wait)") from None
     except sqlite3.Error as exc:
+        if "malformed" in str(exc):
+            raise BackupFailed(f"{source} is damaged ({exc}); nothing was copied") from None
         raise BackupFailed(f"SQLite backup from {source} to {target} failed: {exc}") from None
+
+
+def _begin_read(conn: sqlite3.Connection, deadline: float, stop: threading.Event, path: Path) -> None:
+    """Open the read transaction the whole copy runs under. SQLite's busy handler retries every
+    few ms within each slice (backup()'s own 250 ms retry loop is starved by a busy writer); between
+    slices, the clock and a stop are looked at."""
+    while True:
+        try:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower():
+                raise
+            conn.rollback()
+        if stop.is_set():
+            raise _Stopped
+        if time.monotonic() > deadline:
+            raise _Busy(path)
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------
@@ -228,13 +274,61 @@ async def _tools(server: tuple[int, int], names: tuple[str, ...], purpose: str) 
     return await asyncio.to_thread(pgtools.pick, names, server, purpose=purpose)
 
 
-async def _run_tool(url: DatabaseURL, command: list[str], env: dict[str, str]) -> None:
-    proc = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.DEVNULL,
-                                                stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE, env=env)
-    _, err = await proc.communicate()
+async def _pg_dump(url: DatabaseURL, pg_dump: str, partial: Path, lock_wait: float) -> None:
+    """pg_dump writes into a pipe and the runner into the file: a runner that is gone, even by
+    SIGKILL, takes pg_dump down at its next write (SIGPIPE) instead of leaving it dumping for
+    nobody. Its one silent wait, for table locks, is bounded by --lock-wait."""
+    dsn, env = url.libpq_dsn_and_environment()
+    proc = await asyncio.create_subprocess_exec(
+        pg_dump, "--format=custom", "--no-password", f"--lock-wait-timeout={_milliseconds(lock_wait)}",
+        f"--dbname={dsn}", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        with open(partial, "wb") as file:
+            _, err = await asyncio.gather(_copy(proc.stdout, file, partial), proc.stderr.read())
+        await proc.wait()
+    except BaseException:
+        await _stop(proc)
+        raise
     if proc.returncode != 0:
-        raise BackupFailed(_tool_message(url, Path(command[0]).name, err))
+        raise _pg_dump_error(url, err, lock_wait)
+
+
+async def _copy(stream: asyncio.StreamReader, file, path: Path) -> None:
+    try:
+        while chunk := await stream.read(1 << 20):
+            file.write(chunk)
+        file.flush()
+    except OSError as exc:  # a full disk, say
+        raise BackupFailed(f"cannot write the backup {path}: {exc.strerror}") from None
+
+
+def _pg_dump_error(url: DatabaseURL, stderr: bytes, lock_wait: float) -> BackupFailed | LockTimeout:
+    text = stderr.decode("utf-8", "replace")
+    locked = re.search(r"Query was: LOCK TABLE (\S+)", text)
+    if locked and "timeout" in text:
+        return LockTimeout(f"pg_dump waited more than --lock-wait ({lock_wait:g}s) to lock table {locked[1]}: "
+                           "another session holds a conflicting lock (a migration, say); no backup was written")
+    return BackupFailed(_tool_message(url, "pg_dump", stderr))
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+async def _stop(proc: asyncio.subprocess.Process, signum: int = signal.SIGTERM) -> None:
+    """Ask a program to stop (pg_dump and pg_restore cancel their queries on SIGTERM, psql on
+    SIGINT), then kill it if it has not within GRACE; return once it is gone."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+        try:
+            await asyncio.wait_for(proc.wait(), GRACE)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
 
 
 def _tool_message(url: DatabaseURL, tool: str, stderr: bytes, suffix: str = "", *, label: str | None = None) -> str:
@@ -251,7 +345,11 @@ async def _check_archive(url: DatabaseURL, pg_restore: str, path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(pg_restore, "--list", str(path), stdin=asyncio.subprocess.DEVNULL,
                                                 stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)
-    _, err = await proc.communicate()
+    try:
+        _, err = await proc.communicate()
+    except BaseException:
+        await _stop(proc)
+        raise
     if proc.returncode != 0:
         reason = _tool_message(url, "pg_restore", err).removeprefix("pg_restore failed: ")
         raise ConfigError(f"{path} is not a backup pg_restore can read: {reason}")
@@ -325,24 +423,43 @@ def _fit_header(head: bytes, server_major: int) -> bytes:
     return head[:start] + block + head[end + 1:]
 
 
+async def _printed(stream: asyncio.StreamReader, line: bytes) -> bool:
+    """Whether the program prints `line` before its output ends."""
+    while output := await stream.readline():
+        if output.rstrip(b"\n") == line:
+            return True
+    return False
+
+
 async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, lock_wait: float,
-                      server: tuple[int, int]) -> None:
+                      server: tuple[int, int], committing: Callable[[], None]) -> None:
     """pg_restore --clean --if-exists renders the archive as SQL; psql runs it after
     _EMPTY_DATABASE in one transaction that commits only if pg_restore finished cleanly and
-    psql met no error (ON_ERROR_STOP): a failed restore leaves the database as it was."""
+    psql met no error (ON_ERROR_STOP): a failed restore leaves the database as it was.
+
+    COMMIT is sent only once psql has run everything before it (it prints a marker then), and
+    `committing()` is called just before. Stopped before that, both programs are stopped and the
+    transaction dies with psql's connection; a runner gone (SIGKILL) closes psql's input before
+    any COMMIT, which ends the same way."""
     dsn, env = url.libpq_dsn_and_environment()
     runner = await asyncio.create_subprocess_exec(
         psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1", f"--dbname={dsn}", "--file=-",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env)
-    render = await asyncio.create_subprocess_exec(
-        pg_restore, "--clean", "--if-exists", "--file=-", str(path),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    assert runner.stdin is not None and render.stdout is not None
+        f"--output={os.devnull}",  # query results; stdout carries only our marker
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env)
+    try:
+        render = await asyncio.create_subprocess_exec(
+            pg_restore, "--clean", "--if-exists", "--file=-", str(path),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    except BaseException:
+        await _stop(runner, signal.SIGINT)
+        raise
+    assert runner.stdin is not None and runner.stdout is not None and render.stdout is not None
+    ready = f"runner: ready to commit {secrets.token_hex(8)}".encode()
 
     async def feed() -> None:
         try:
             runner.stdin.write(b"BEGIN;\n" + _EMPTY_DATABASE.format(
-                lock_timeout_ms=max(1, int(lock_wait * 1000)), runner_lock=queries("postgres")["lock"][0]).encode())
+                lock_timeout_ms=_milliseconds(lock_wait), runner_lock=queries("postgres")["lock"][0]).encode())
             head = b""
             while len(head) < _HEADER_BYTES and (chunk := await render.stdout.read(1 << 16)):
                 head += chunk
@@ -350,9 +467,16 @@ async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, 
             while chunk := await render.stdout.read(1 << 16):
                 runner.stdin.write(chunk)
                 await runner.stdin.drain()
-            ok = await render.wait() == 0
-            runner.stdin.write(b"COMMIT;\n" if ok else b"ROLLBACK;\n")
+            if await render.wait() != 0:
+                runner.stdin.write(b"ROLLBACK;\n")
+                await runner.stdin.drain()
+                return
+            runner.stdin.write(b"\\echo " + ready + b"\n")
             await runner.stdin.drain()
+            if await _printed(runner.stdout, ready):  # else psql stopped at an error: no COMMIT
+                committing()
+                runner.stdin.write(b"COMMIT;\n")
+                await runner.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             pass  # psql stopped at an error and rolled back; its stderr says why
         finally:
@@ -362,8 +486,13 @@ async def _pg_restore(url: DatabaseURL, pg_restore: str, psql: str, path: Path, 
             runner.stdin.close()
 
     stopped: list[bool] = []
-    _, runner_err, render_err = await asyncio.gather(feed(), runner.stderr.read(), render.stderr.read())
-    await asyncio.gather(runner.wait(), render.wait())
+    try:
+        _, runner_err, render_err = await asyncio.gather(feed(), runner.stderr.read(), render.stderr.read())
+        await asyncio.gather(runner.wait(), render.wait())
+    except BaseException:
+        # psql: SIGINT cancels the statement in progress; without a COMMIT, its transaction rolls back
+        await asyncio.gather(_stop(render), _stop(runner, signal.SIGINT))
+        raise
     nothing_changed = "; the database was not changed"
     if render.returncode != 0 and not stopped:
         raise BackupFailed(_tool_message(url, "pg_restore", render_err, nothing_changed))

@@ -224,12 +224,13 @@ class Migrator:
             applied = await self.applied()
             newest = plan.current_version(applied)
             if newest is None:
-                raise MigratorError("nothing to redo: no migration is applied")
+                # a refusal (exit 3), like baseline's: nothing failed and nothing changed
+                raise Refused("nothing to redo: no migration is applied")
             # Editing the newest migration and redoing it is the point; other problems still block.
             self._refuse_if_blocked(applied, allow_modified=newest)
             migration = self.project.by_version().get(newest)
             if migration is None:
-                raise MigratorError(f"cannot redo {newest:04d}: its file is gone from sql/")
+                raise Refused(f"cannot redo {newest:04d}: its file is gone from sql/")
             read_rollbacks([migration])
             done = await self._each(plan.plan_down(self.project.migrations, applied, count=1), self.steps.rollback)
             await self._after_rollback(done)

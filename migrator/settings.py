@@ -9,6 +9,7 @@ import functools
 import os
 from pathlib import Path
 
+from .errors import ConfigError
 from .url import DEFAULT_URL, DatabaseURL, parse
 
 
@@ -18,10 +19,15 @@ def setting(name: str, project_dir: str | Path = ".") -> str | None:
     if value:
         return value
     path = Path(project_dir) / ".env"
-    if not path.is_file():
-        return None
-    from dotenv import dotenv_values  # here: without a .env, every command starts without it
-    return dotenv_values(path).get(name) or None
+    try:
+        if not path.is_file():
+            return None
+        from dotenv import dotenv_values  # here: without a .env, every command starts without it
+        return dotenv_values(path).get(name) or None
+    except (OSError, UnicodeDecodeError) as exc:
+        # a name too long for the file system, a folder we may not search, a file not UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read {path}: {reason}") from None
 
 
 def resolve_url(url: str | None, project_dir: str | Path = ".") -> DatabaseURL:

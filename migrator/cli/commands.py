@@ -127,7 +127,7 @@ async def redo(cli: Invocation) -> int:
 
 
 async def status(cli: Invocation) -> int:
-    if cli.url.dialect == "sqlite" and not Path(cli.url.target).exists():
+    if cli.url.dialect == "sqlite" and not _sqlite_file_exists(cli.url.target):
         cli.out.progress(f"note: {cli.url.target} does not exist (yet): every migration is pending")
     async with cli.connect(read_only=True) as m:
         report = await m.status()
@@ -137,6 +137,15 @@ async def status(cli: Invocation) -> int:
     else:
         status_table(cli.out, cli.url.display, report)
     return 0
+
+
+def _sqlite_file_exists(path: str) -> bool:
+    """Whether the file is there; a name the system cannot even look up (too long) is a configuration error."""
+    try:
+        return Path(path).exists()
+    except OSError as exc:
+        from ..errors import ConfigError
+        raise ConfigError(f"cannot open SQLite database {path}: {exc.strerror}") from None
 
 
 async def verify(cli: Invocation) -> int:
