@@ -1,6 +1,8 @@
 """`down` and `redo`: newest first, each in its own transaction, from the file or the stored copy."""
 import pytest
 
+from conftest import error_of
+
 
 @pytest.fixture
 def three(project, cli):
@@ -80,3 +82,11 @@ def test_down_with_nothing_applied_is_fine(project, backend, cli):
     result = cli("down")
     assert result.returncode == 0
     assert "rolled back 0 migration(s)" in result.stdout
+
+
+def test_redo_with_nothing_applied_is_a_refusal(project, backend, cli):
+    project.migration("0001_a", "CREATE TABLE a (id INTEGER);", "DROP TABLE a;")
+    result = cli("redo")
+    assert result.returncode == 3  # a refusal, like baseline's: no migration failed, nothing changed
+    assert error_of(result) == "error: nothing to redo: no migration is applied\n"
+    assert versions(backend) == [] and "a" not in backend.tables()

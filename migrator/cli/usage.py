@@ -89,8 +89,9 @@ studio serves a read-only browser view of the database (migrations, events, sche
 
 Exit status: 0 success; 1 a migration, seed, backup or restore failed; 2 usage or configuration
 error (also: pg_dump/pg_restore/psql not installed, a file that is not a backup); 3 verify found
-problems (and up refusing for the same reasons), check/drift/lint found problems; 4 the lock was
-not taken in time.
+problems (and up refusing for the same reasons), check/drift/lint found problems, baseline or redo
+refused (nothing changed); 4 the lock was not taken in time; 128+N backup or restore stopped by
+signal N (SIGINT 130, SIGTERM 143).
 fleet: 0 every target succeeded; 1 a target failed; 2 configuration; 4 every failure was a lock wait;
 128+N stopped by signal N (SIGINT 130, SIGTERM 143).
 Progress goes to stderr, results to stdout.
