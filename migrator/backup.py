@@ -1,11 +1,11 @@
-"""Backups and restores: pg_dump / pg_restore for PostgreSQL, SQLite's online backup API.
+"""Backups and restores: pg_dump / pg_restore + psql for PostgreSQL, SQLite's online backup API.
 
 A client of the drivers like the engine is: it connects through them (same errors, same
 run lock) and never prints. Where a backup goes and how it appears there, whole or not at all,
-is backupfile's job. SIGINT and SIGTERM stop a backup or restore cleanly (see interrupt): the
-programs it started are stopped, a partial file is removed, a restore is rolled back. Every
-program it starts writes into a pipe the runner reads, so a runner killed outright (SIGKILL)
-takes them down with it at their next write.
+is backupfile's job; SQLite's copy is sqlitebackup's. SIGINT and SIGTERM stop a backup or
+restore cleanly (see interrupt): the programs it started are stopped, a partial file is
+removed, a restore is rolled back. Every program it starts writes into a pipe the runner
+reads, so a runner killed outright (SIGKILL) takes them down at their next write.
 """
 from __future__ import annotations
 
@@ -15,13 +15,10 @@ import os
 import re
 import secrets
 import signal
-import sqlite3
-import threading
-import time
 from pathlib import Path
 from typing import Callable
 
-from . import backupfile, pgtools
+from . import backupfile, pgtools, sqlitebackup
 from .drivers import open_driver
 from .errors import BackupFailed, ConfigError, LockTimeout
 from .interrupt import stopped_by_signals
@@ -58,7 +55,7 @@ async def backup(url: DatabaseURL, project_dir: str | Path = ".", out: str | Pat
             if url.dialect == "postgres":
                 await _pg_dump(url, pg_dump, partial, lock_wait)
             else:
-                await _in_thread(_sqlite_backup, source, partial, lock_wait)
+                await sqlitebackup.in_thread(sqlitebackup.backup, source, partial, lock_wait)
             path = backupfile.publish(partial, where)
         stop.finished = f"the backup is complete: {path}"
     return path
@@ -83,7 +80,7 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
                               "refusing to restore it")
         if kind != "sqlite":
             raise ConfigError(f"{path} is not a SQLite database; refusing to restore from it")
-        _check_sqlite_backup(path)
+        sqlitebackup.check_backup(path)
         live = Path(url.target)
         if live.exists() and live.samefile(path):
             raise ConfigError(f"{path} is the database itself; name a backup file")
@@ -97,7 +94,7 @@ async def restore(url: DatabaseURL, path: str | Path, *, lock_wait: float = 30.0
                 await _pg_restore(url, tools["pg_restore"], tools["psql"], path, lock_wait, server,
                                   stop.point_of_no_return)
             else:
-                await _in_thread(_sqlite_copy, path, Path(url.target), lock_wait)
+                await sqlitebackup.in_thread(sqlitebackup.copy_into, path, Path(url.target), lock_wait)
             stop.finished = f"the database was restored from {path}"
     finally:
         with contextlib.suppress(Exception):
@@ -123,38 +120,6 @@ def _kind_of(path: Path) -> str | None:
 
 # -- SQLite ----------------------------------------------------------------------------------------
 
-PAGES_PER_STEP = 1024  # between two steps of the backup API, a stop is noticed: a few MB
-BUSY_SLICE = 0.1  # seconds SQLite's busy handler waits for a lock before we look at the clock and for a stop
-
-
-class _Stopped(Exception):
-    """Raised inside a copy's thread when the runner has been asked to stop."""
-
-
-class _Busy(Exception):
-    """Raised inside a copy's thread when a file stayed locked longer than allowed; args: its path."""
-
-
-async def _in_thread(work: Callable, *args):
-    """`work(*args, stop)` in a thread. If this task is cancelled (a signal), `stop` is set and the
-    thread awaited: either it stops at its next step (raising _Stopped) and the cancellation goes
-    on, or it had finished, and its result stands."""
-    stop = threading.Event()
-    done = asyncio.get_running_loop().run_in_executor(None, work, *args, stop)
-    try:
-        return await asyncio.shield(done)
-    except asyncio.CancelledError as cancelled:
-        stop.set()
-        try:
-            return await done
-        except _Stopped:
-            raise cancelled from None
-
-
-def _read_only(path: Path, timeout: float) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
-
-
 def _check_sqlite_source(path: Path) -> None:
     try:
         if not path.is_file():
@@ -164,102 +129,6 @@ def _check_sqlite_source(path: Path) -> None:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     if kind != "sqlite" and not empty:
         raise ConfigError(f"{path} is not a SQLite database")
-
-
-def _check_sqlite_backup(path: Path) -> None:
-    try:
-        problems = _quick_check(path, threading.Event())
-    except sqlite3.Error as exc:
-        raise ConfigError(f"{path} is not a readable SQLite database: {exc}") from None
-    if problems:
-        raise ConfigError(f"{path} is damaged ({_first(problems)}); refusing to restore from it")
-
-
-def _quick_check(path: Path, stop: threading.Event) -> list[str]:
-    """What `PRAGMA quick_check` finds wrong with the file (nothing: []); stoppable."""
-    conn = _read_only(path, 5)
-    try:
-        conn.set_progress_handler(stop.is_set, 10_000)  # true: SQLite abandons the check ("interrupted")
-        try:
-            rows = [row[0] for row in conn.execute("PRAGMA quick_check")]
-        except sqlite3.OperationalError:
-            if stop.is_set():
-                raise _Stopped from None
-            raise
-    finally:
-        conn.close()
-    return [] if rows == ["ok"] else rows
-
-
-def _first(problems: list[str]) -> str:
-    """The first problem quick_check names, and how many more: one line."""
-    lines = [line for row in problems for line in row.splitlines() if line and not line.startswith("***")]
-    lines = lines or ["quick_check failed"]
-    return lines[0] + (f", and {len(lines) - 1} more problem(s)" if len(lines) > 1 else "")
-
-
-def _sqlite_backup(source: Path, copy: Path, timeout: float, stop: threading.Event) -> None:
-    """The copy, then a check of it: a damaged database is copied page for page, damage included,
-    and `restore` would refuse the result. The caller removes the copy on error."""
-    _sqlite_copy(source, copy, timeout, stop)
-    try:
-        problems = _quick_check(copy, stop)
-    except sqlite3.Error as exc:
-        raise BackupFailed(f"{source} is damaged ({exc}); no backup was written") from None
-    if problems:
-        raise BackupFailed(f"{source} is damaged ({_first(problems)}); no backup was written")
-
-
-def _sqlite_copy(source: Path, target: Path, timeout: float, stop: threading.Event) -> None:
-    """SQLite's online backup API: a consistent copy under one read transaction, written into the
-    target through SQLite's own locking (never a file copy under a live database), in steps so a
-    stop is noticed. A copy stopped half-way is rolled back in the target."""
-    deadline = time.monotonic() + timeout
-    try:
-        src = _read_only(source, BUSY_SLICE)
-        try:
-            _begin_read(src, deadline, stop, source)
-            dst = sqlite3.connect(target, timeout=BUSY_SLICE)
-            try:
-                def progress(status: int, remaining: int, total: int) -> None:
-                    if status == sqlite3.SQLITE_DONE:  # the last step has committed: done, stop or not
-                        return
-                    if stop.is_set():
-                        raise _Stopped
-                    if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
-                        raise _Busy(target)
-
-                src.backup(dst, pages=PAGES_PER_STEP, progress=progress, sleep=BUSY_SLICE)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-    except _Busy as busy:
-        raise LockTimeout(f"{busy.args[0]} stayed locked for more than {timeout:g}s (another process is "
-                          "writing; raise --lock-wait)") from None
-    except sqlite3.Error as exc:
-        if "malformed" in str(exc):
-            raise BackupFailed(f"{source} is damaged ({exc}); nothing was copied") from None
-        raise BackupFailed(f"SQLite backup from {source} to {target} failed: {exc}") from None
-
-
-def _begin_read(conn: sqlite3.Connection, deadline: float, stop: threading.Event, path: Path) -> None:
-    """Open the read transaction the whole copy runs under. SQLite's busy handler retries every
-    few ms within each slice (backup()'s own 250 ms retry loop is starved by a busy writer); between
-    slices, the clock and a stop are looked at."""
-    while True:
-        try:
-            conn.execute("BEGIN")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc).lower():
-                raise
-            conn.rollback()
-        if stop.is_set():
-            raise _Stopped
-        if time.monotonic() > deadline:
-            raise _Busy(path)
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------

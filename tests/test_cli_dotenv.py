@@ -39,3 +39,11 @@ def test_dot_env_is_read_from_the_dir_option(project, tmp_path):
                             env=runner_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "project.db").exists() and not (elsewhere / "dev.db").exists()
+
+
+def test_a_dot_env_that_cannot_be_read_is_one_error_line(project):
+    project.migration("0001_users", USERS, "DROP TABLE users;")
+    (project.root / ".env").write_bytes(b"DATABASE_URL=file:caf\xe9.db\n")  # Latin-1, not UTF-8
+    result = run_cli("status", project=project)
+    assert result.returncode == 2
+    assert result.stderr == "error: cannot read .env: not UTF-8 text\n"
