@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from docopt import DocoptExit, docopt
 
-from .grammar import command_words, commands, read_argv, usage_lines
-from .mistakes import UsageError, what_is_wrong
+from .grammar import UsageError, command_words, commands, read_argv, usage_lines
 from .usage import USAGE
 
 __all__ = ["Arguments", "UsageError", "asks_for", "parse_command_line"]
@@ -49,17 +48,22 @@ def parse_command_line(argv: list[str]) -> Arguments:
     name = " ".join(words[:2]) if words[:1] == ["fleet"] else " ".join(words[:1])
     command = commands().get(name)
     if command is None:
-        raise what_is_wrong(argv)
+        raise _what_is_wrong(argv)
     options = USAGE.split("\nOptions:", 1)[1]
     try:
         # default_help=False: docopt would print help and exit itself; main() answers --help first
         args = Arguments(docopt("Usage:\n" + "\n".join(command.lines) + "\n\nOptions:" + options, argv=argv,
                                 default_help=False))
     except DocoptExit:
-        raise what_is_wrong(argv) from None
+        raise _what_is_wrong(argv) from None
     if any(name not in command.options for name, _, _ in read_argv(argv).options):
-        raise what_is_wrong(argv)  # another command's option, taken by docopt's [options]
+        raise _what_is_wrong(argv)  # another command's option, taken by docopt's [options]
     for key in LIST_ARGUMENTS:
         if isinstance(args.get(key), str):
             args[key] = [args[key]]
     return args
+
+
+def _what_is_wrong(argv: list[str]) -> UsageError:
+    from .mistakes import what_is_wrong  # here: only a mistake needs it (and difflib)
+    return what_is_wrong(argv)
