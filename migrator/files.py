@@ -46,7 +46,8 @@ def lazy_script(path: Path, display_path: str) -> Script:
 def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     try:
         with open(path, "rb") as f:
-            text = normalise(f.read())
+            raw = f.read()
+        text = normalise(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:  # unreadable (permissions), or gone since discovery
@@ -54,6 +55,8 @@ def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     nul = text.find("\x00")
     if nul != -1:  # neither database can take it (PostgreSQL's asyncpg would drop the connection)
         raise ConfigError(f"{display_path}:{text.count(chr(10), 0, nul) + 1}: a NUL character; is it a binary file?")
+    if b"\r" not in raw and not raw.startswith(b"\xef\xbb\xbf"):  # already normal: the bytes are the text's
+        return text, hashlib.sha256(raw).hexdigest()
     return text, checksum(text)
 
 
