@@ -227,10 +227,15 @@ def require_project(project_dir: Path) -> None:
     """Raise ConfigError unless `project_dir` is a folder holding sql/ (an empty sql/ is a new project)."""
     where = f"the project directory {project_dir}" + ("" if str(project_dir) not in (".", "") else
                                                         f" ({Path.cwd()})")
-    if not project_dir.is_dir():
-        problem = "does not exist" if not project_dir.exists() else "is not a folder"
-        raise ConfigError(f"{where} {problem}; --dir chooses it (default: the current directory)")
-    if not (project_dir / "sql").is_dir():
+    try:
+        if not project_dir.is_dir():
+            problem = "does not exist" if not project_dir.exists() else "is not a folder"
+            raise ConfigError(f"{where} {problem}; --dir chooses it (default: the current directory)")
+        has_sql = (project_dir / "sql").is_dir()
+    except OSError as exc:  # a name too long for the file system, a folder we may not enter
+        raise ConfigError(f"{where} cannot be read ({exc.strerror}); --dir chooses it "
+                          "(default: the current directory)") from None
+    if not has_sql:
         raise ConfigError(f"{where} has no sql/ folder of migrations; --dir chooses the project directory "
                           "(default: the current directory)")
 
