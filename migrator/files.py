@@ -46,7 +46,8 @@ def lazy_script(path: Path, display_path: str) -> Script:
 def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     try:
         with open(path, "rb") as f:
-            text = normalise(f.read())
+            raw = f.read()
+        text = normalise(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:  # unreadable (permissions), or gone since discovery
@@ -54,6 +55,8 @@ def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     nul = text.find("\x00")
     if nul != -1:  # neither database can take it (PostgreSQL's asyncpg would drop the connection)
         raise ConfigError(f"{display_path}:{text.count(chr(10), 0, nul) + 1}: a NUL character; is it a binary file?")
+    if b"\r" not in raw and not raw.startswith(b"\xef\xbb\xbf"):  # already normal: the bytes are the text's
+        return text, hashlib.sha256(raw).hexdigest()
     return text, checksum(text)
 
 
@@ -224,10 +227,15 @@ def require_project(project_dir: Path) -> None:
     """Raise ConfigError unless `project_dir` is a folder holding sql/ (an empty sql/ is a new project)."""
     where = f"the project directory {project_dir}" + ("" if str(project_dir) not in (".", "") else
                                                         f" ({Path.cwd()})")
-    if not project_dir.is_dir():
-        problem = "does not exist" if not project_dir.exists() else "is not a folder"
-        raise ConfigError(f"{where} {problem}; --dir chooses it (default: the current directory)")
-    if not (project_dir / "sql").is_dir():
+    try:
+        if not project_dir.is_dir():
+            problem = "does not exist" if not project_dir.exists() else "is not a folder"
+            raise ConfigError(f"{where} {problem}; --dir chooses it (default: the current directory)")
+        has_sql = (project_dir / "sql").is_dir()
+    except OSError as exc:  # a name too long for the file system, a folder we may not enter
+        raise ConfigError(f"{where} cannot be read ({exc.strerror}); --dir chooses it "
+                          "(default: the current directory)") from None
+    if not has_sql:
         raise ConfigError(f"{where} has no sql/ folder of migrations; --dir chooses the project directory "
                           "(default: the current directory)")
 

@@ -127,9 +127,10 @@ async def redo(cli: Invocation) -> int:
 
 
 async def status(cli: Invocation) -> int:
-    if cli.url.dialect == "sqlite" and not _sqlite_file_exists(cli.url.target):
-        cli.out.progress(f"note: {cli.url.target} does not exist (yet): every migration is pending")
-    async with cli.connect(read_only=True) as m:
+    missing = cli.url.dialect == "sqlite" and not _sqlite_file_exists(cli.url.target)
+    async with cli.connect(read_only=True) as m:  # the project is checked first
+        if missing:
+            cli.out.progress(f"note: {cli.url.target} does not exist (yet): every migration is pending")
         report = await m.status()
     if cli.args["--json"]:
         import json

@@ -1,10 +1,10 @@
 """The usage text read as data (commands, their usage lines, options, arguments), and argv read
-the way docopt reads it, so a command line docopt refuses can be explained in plain words."""
-from __future__ import annotations
+the way docopt reads it, so a command line docopt refuses can be explained in plain words.
 
+Records are NamedTuples without string annotations: every command line builds them at start-up."""
 import re
-from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 from .usage import USAGE
 
@@ -14,15 +14,22 @@ COMMON_OPTIONS = frozenset({"--url", "--dir", "--lock-wait", "--lock-timeout", "
 FLEET_OPTIONS = frozenset({"--parallel", "--canary", "--continue-on-error"})
 
 
-@dataclass(frozen=True)
-class Positional:
+class UsageError(Exception):
+    """The command line does not match the usage: exit 2, the sentence, then the usage lines."""
+
+    def __init__(self, message: str, lines: list[str] | tuple[str, ...] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.usage = list(lines) if lines else usage_lines()
+
+
+class Positional(NamedTuple):
     name: str  # "<count>"
     required: bool
     repeated: bool
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     name: str  # "up", "fleet up"
     lines: tuple[str, ...]  # its usage lines, as the usage text has them ("  runner.py up …")
     options: frozenset[str]  # the options it takes: its usage lines' and every command's
@@ -31,13 +38,16 @@ class Command:
     positionals: tuple[Positional, ...]
 
 
-@dataclass
 class ReadArgv:
     """argv as docopt splits it: words (commands and arguments) and options with their values."""
-    words: list[str] = field(default_factory=list)
-    options: list[tuple[str, str | None, str]] = field(default_factory=list)  # (option or None, value, as typed)
-    missing_value: str | None = None  # an option that takes a value, given last with none
-    value_of_flag: tuple[str, str] | None = None  # (flag, value): `--json=3`
+
+    __slots__ = ("words", "options", "missing_value", "value_of_flag")
+
+    def __init__(self):
+        self.words: list[str] = []
+        self.options: list[tuple[str | None, str | None, str]] = []  # (option or None, value, as typed)
+        self.missing_value: str | None = None  # an option that takes a value, given last with none
+        self.value_of_flag: tuple[str, str] | None = None  # (flag, value): `--json=3`
 
 
 def usage_lines() -> list[str]:

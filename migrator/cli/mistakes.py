@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from difflib import get_close_matches
 
-from .grammar import Command, ReadArgv, commands, option_values, read_argv, usage_lines
-
-
-class UsageError(Exception):
-    """The command line does not match the usage: exit 2, the sentence, then the usage lines."""
-
-    def __init__(self, message: str, lines: list[str] | tuple[str, ...] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.usage = list(lines) if lines else usage_lines()
+from .grammar import Command, ReadArgv, UsageError, commands, option_values, read_argv
 
 
 # Verbs of other tools (Drizzle Kit's first, then Flyway's, dbmate's, knex's) → where to go here.

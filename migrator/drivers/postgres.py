@@ -13,6 +13,7 @@ locks), so this works behind PgBouncer in transaction pooling mode.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from ..errors import CheckFailed, LockTimeout, StatementError
@@ -247,23 +248,34 @@ def inline(sql: str, params) -> str:
     paths). Strings become E'...' literals with backslashes and quotes doubled: inside E'' those
     two are the only special characters, whatever standard_conforming_strings says.
     """
-    def literal(m) -> str:
-        if not m.group(1):
-            return m.group(0)  # a string, a quoted identifier or a :: cast
-        value = params[m.group(1)]
-        if value is ELAPSED_MS:
-            return "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, str):
-            return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-        raise TypeError(f"no SQL literal for {type(value).__name__}")
+    return "".join(piece if name is None else _literal(params[name]) for piece, name in _pieces(sql))
 
-    return PARAMETER.sub(literal, sql)
+
+@functools.lru_cache(maxsize=256)
+def _pieces(sql: str) -> tuple[tuple[str, str | None], ...]:
+    """The statement cut at its :named parameters, once per statement rather than once per step:
+    (text, None) pieces to keep and ("", name) pieces to fill."""
+    pieces, last = [], 0
+    for m in PARAMETER.finditer(sql):
+        if m.group(1):  # not a string, a quoted identifier or a :: cast
+            pieces += [(sql[last:m.start()], None), ("", m.group(1))]
+            last = m.end()
+    pieces.append((sql[last:], None))
+    return tuple(pieces)
+
+
+def _literal(value) -> str:
+    if value is ELAPSED_MS:
+        return "(extract(epoch FROM clock_timestamp() - now()) * 1000)::integer"
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
 def statement_error(message: str, sqlstate: str | None, position, detail, hint) -> StatementError:
