@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import workload  # noqa: E402
-from migrator.drivers.postgres import inline  # noqa: E402
+from migrator.drivers.pg_text import inline  # noqa: E402
 from migrator.journal import queries  # noqa: E402
 from migrator.split import split_sqlite  # noqa: E402
 from run import DEFAULT_PG, Databases  # noqa: E402

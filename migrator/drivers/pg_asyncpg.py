@@ -6,7 +6,8 @@ import asyncpg
 from ..errors import ConfigError, ConnectionLost
 from ..url import DatabaseURL
 from . import PARAMETER
-from .postgres import PostgresDriver, is_connection_state, statement_error
+from .pg_text import is_connection_state, statement_error
+from .postgres import PostgresDriver
 
 _LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError, OSError)
 

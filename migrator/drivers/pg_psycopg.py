@@ -12,7 +12,8 @@ from psycopg.rows import dict_row
 from ..errors import ConfigError, ConnectionLost
 from ..url import DatabaseURL
 from . import PARAMETER
-from .postgres import PostgresDriver, is_connection_state, statement_error
+from .pg_text import is_connection_state, statement_error
+from .postgres import PostgresDriver
 
 
 class PsycopgDriver(PostgresDriver):
