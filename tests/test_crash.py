@@ -101,3 +101,34 @@ def test_up_never_calls_a_migration_applied_while_its_index_is_invalid(project, 
     again = run_cli("up", backend=pg_backend, project=project)
     assert again.returncode == 1 and "index t_a on t is invalid" in again.stderr
     assert pg_backend.journal() == [(1, "t", False), (2, "idx", True)]
+
+
+def test_sqlite_runner_killed_during_a_group_of_steps_leaves_journal_and_schema_agreeing(project, sqlite_backend):
+    """SQLite commits the steps of 200 ms together: a kill loses the group in progress whole (none of
+    it was reported), never part of it; the journal and the schema agree and the next `up` finishes."""
+    for n in range(1, 21):
+        project.migration(f"{n:04d}_t{n}", f"CREATE TABLE t{n} (id INTEGER);\nINSERT INTO t{n} VALUES ({n});\n",
+                          f"DROP TABLE t{n};")
+    project.migration("0021_slow", SLOW_SQLITE, "DROP TABLE big; DROP TABLE started;")
+    runner = start_cli("up", backend=sqlite_backend, project=project)
+    # the slow migration is running once the runner has used more CPU than starting and 20 small ones take
+    wait_until(lambda: _cpu_seconds(runner.pid) > 1.5, timeout=120, what="the slow migration to run")
+    os.kill(runner.pid, signal.SIGKILL)
+    _, stderr = runner.communicate()
+    applied = [v for v, _, _ in sqlite_backend.journal()]
+    tables = sqlite_backend.tables()
+    assert applied == list(range(1, len(applied) + 1)) and 21 not in applied
+    assert {f"t{n}" for n in range(1, 21)} & tables == {f"t{n}" for n in applied}  # no table without its row
+    assert "started" not in tables and "big" not in tables
+    reported = [line for line in stderr.splitlines() if line.startswith("applied ")]
+    assert len(reported) <= len(applied)  # nothing reported that the kill took back
+
+    project.write("sql/0021_slow.sql", "CREATE TABLE started (id INTEGER);")
+    result = run_cli("up", backend=sqlite_backend, project=project)
+    assert result.returncode == 0, result.stderr
+    assert [v for v, _, _ in sqlite_backend.journal()] == list(range(1, 22))
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

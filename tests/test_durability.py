@@ -99,3 +99,17 @@ async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_
             pg_backend.query(f"GRANT EXECUTE ON FUNCTION {signature} TO PUBLIC")
         pg_backend.query(f"DROP OWNED BY {role}")
         pg_backend.query(f"DROP ROLE {role}")
+
+
+async def test_sqlite_commits_steps_together_and_up_returns_once_all_are_committed(sqlite_backend, project):
+    """SQLite: the steps of 200 ms share one commit (one disk flush); by the time up() returns (the
+    connection still open) every one of them is committed: another connection sees them all."""
+    for n in range(1, 31):
+        project.migration(f"{n:04d}_t{n}", f"CREATE TABLE t{n} (id INTEGER);\n", f"DROP TABLE t{n};\n")
+    seen = []
+    async with Migrator.connect(sqlite_backend.url, project.root,
+                                on_progress=lambda r: seen.append(len(sqlite_backend.journal()))) as m:
+        await m.up()
+        assert len(sqlite_backend.journal()) == 30
+    # each progress line came once its step was committed: the journal another connection reads had it
+    assert all(count >= index for index, count in enumerate(seen, 1))
