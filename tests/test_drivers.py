@@ -7,6 +7,8 @@ psycopg) passes every test here; the engine relies on nothing else.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import psycopg
 import pytest
@@ -127,6 +129,39 @@ async def test_the_lock_wait_is_bounded(driver, backend):
     finally:
         other.rollback()
         other.close()
+    assert "t" not in backend.tables()
+
+
+async def test_a_unit_waits_for_a_held_lock_then_sees_what_its_holder_committed(backend):
+    # The holder commits a row the guard looks for, then frees the lock: the waiting unit must
+    # read the journal after the lock is its own, so it finds that row and changes nothing.
+    setup = sqlite3.connect(backend.sqlite_path) if backend.dialect == "sqlite" else psycopg.connect(backend.plain_url)
+    setup.execute("CREATE TABLE done (v integer)")
+    setup.commit()
+    setup.close()
+    if backend.dialect == "sqlite":
+        other = sqlite3.connect(backend.sqlite_path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other = psycopg.connect(backend.plain_url)
+        other.execute(lock(backend)[0].text)
+    other.execute("INSERT INTO done VALUES (1)")
+
+    def commit_soon():
+        time.sleep(0.2)
+        other.execute("COMMIT") if backend.dialect == "sqlite" else other.commit()
+
+    db = await open_driver(parse(backend.url), lock_wait=30)
+    holder = threading.Thread(target=commit_soon)
+    holder.start()
+    try:
+        outcome = await db.run_unit(Unit((*lock(backend), Guard("SELECT 1 FROM done"),
+                                          Script("CREATE TABLE t (id integer);"))))
+    finally:
+        holder.join()
+        other.close()
+        await db.close()
+    assert outcome.skipped
     assert "t" not in backend.tables()
 
 
