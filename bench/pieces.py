@@ -1,27 +1,31 @@
-"""What each piece of the runner's per-migration work costs, measured on the raw driver.
+"""What each piece of the runner's PostgreSQL unit costs, measured on the raw driver.
 
-The runner's step is the floor's work (BEGIN, the file, COMMIT) plus bookkeeping: the transaction
-lock and the journal re-read, the savepoint, the journal row and the event, asynchronous commit
-(PostgreSQL) or the foreign-key check (SQLite). This adds one piece at a time to the floor and
-times N migrations of bench/workload.py for each variant, in alternating order, fresh database
-each time, so NOTES.md can say which piece costs what rather than guess. The statements are the
-runner's own (journal/<dialect>.sql), and the databases come and go as in bench/run.py.
+The runner sends a migration (or a rollback) as one simple-query message: BEGIN, its SET LOCAL
+settings, the lock tried with the guard in one DO block, a savepoint, the file, the journal's
+writes, COMMIT (migrator/drivers/postgres.py). The floor sends BEGIN, the file and COMMIT. This
+adds one piece at a time to the floor's message and times N migrations (or N rollbacks) of
+bench/workload.py for each variant, in alternating order, a fresh database each time, so
+NOTES.md can say which piece costs what rather than guess. The statements are the runner's own
+(journal/postgres.sql, the driver's text), with the values of migration i.
+
+SQLite is not here: it commits a group of units at once (drivers/sqlite.py), so a migration's
+bookkeeping no longer pays for a commit of its own and the runner is at the floor's speed.
 
 Usage:
-  pieces.py [--n=<count>] [--runs=<k>] [--backend=<name>] [--pg-url=<url>]
+  pieces.py [--n=<count>] [--runs=<k>] [--operation=<op>] [--pg-url=<url>]
   pieces.py -h | --help
 
 Options:
-  --n=<count>       Migrations per variant [default: 300].
-  --runs=<k>        Runs of each variant; the median is shown [default: 3].
-  --backend=<name>  sqlite (the sqlite3 module) or postgres (asyncpg) [default: postgres].
-  --pg-url=<url>    Where to create the databases (else $BENCH_PG_URL, else $TEST_DATABASE_URL,
-                    else postgresql://postgres@127.0.0.1:5432/postgres).
+  --n=<count>         Migrations per variant [default: 300].
+  --runs=<k>          Runs of each variant; the median is shown [default: 3].
+  --operation=<op>    up (apply N) or down (roll back N applied ones) [default: down].
+  --pg-url=<url>      Where to create the databases (else $BENCH_PG_URL, else $TEST_DATABASE_URL,
+                      else postgresql://postgres@127.0.0.1:5432/postgres).
 """
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import os
 import statistics
 import sys
 import tempfile
@@ -32,134 +36,99 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import workload  # noqa: E402
+from migrator.drivers import Guard, Lock  # noqa: E402
 from migrator.drivers.pg_text import inline  # noqa: E402
+from migrator.drivers.postgres import _try_lock  # noqa: E402
 from migrator.journal import queries  # noqa: E402
-from migrator.split import split_sqlite  # noqa: E402
 from run import DEFAULT_PG, Databases  # noqa: E402
 
-# The runner's own journal statements (journal/<dialect>.sql), with the values of migration i.
+Q = queries("postgres")
+SETTINGS = ["SET LOCAL lock_timeout = '5000ms'", "SET LOCAL client_connection_check_interval = 1000",
+            "SET LOCAL synchronous_commit = off"]
 
 
-def journal_values(i: int) -> dict:
+def lock_and_guard(i: int, operation: str) -> str:
+    guard = Q["up_done" if operation == "up" else "down_done"][0]
+    return _try_lock(Q["lock"][0], Guard(guard, {"version": i}))
+
+
+def journal_writes(i: int, operation: str) -> list[str]:
     checksum = "c" * 64
-    return dict(version=i, name=f"create_t{i}", checksum=checksum, rollback_checksum=checksum,
-                rollback_sql=workload.down_sql(i), actor="me@host", duration_ms=3, runner_version="0.1.0",
-                failed=False, action="up", success=True, message=f"sql/{workload.stem(i)}.sql",
-                applied_sql=workload.up_sql(i), out_of_order=False)
+    values = dict(version=i, name=f"create_t{i}", checksum=checksum, rollback_checksum=checksum,
+                  rollback_sql=workload.down_sql(i), actor="me@host", duration_ms=3, runner_version="0.1.0",
+                  failed=False, action=operation, success=True, message=f"sql/{workload.stem(i)}.sql",
+                  applied_sql=workload.up_sql(i), out_of_order=False)
+    writes = Q["record"] if operation == "up" else Q["remove"]
+    return [inline(sql, values) for sql in [*writes, *Q["event"]]]
 
 
-def journal_writes(dialect: str, i: int) -> list[tuple[str, dict]]:
-    q, values = queries(dialect), journal_values(i)
-    return [(sql, values) for sql in q["record"] + q["event"]]
-
-
-# -- PostgreSQL: three messages per migration, as the runner sends them ------------------------------
-
-def pg_first(i: int, *, lock: bool = False, asynchronous: bool = False) -> str:
-    q = queries("postgres")
+def message(i: int, sql: str, operation: str, pieces: set[str]) -> str:
     parts = ["BEGIN"]
-    if lock:  # the transaction lock between the two lock_timeouts, and the journal re-read
-        parts += ["SET LOCAL lock_timeout = '30000ms'", q["lock"][0], "SET LOCAL lock_timeout = '0'",
-                  inline(q["up_done"][0], {"version": i})]
-    if asynchronous:
-        parts.insert(1, "SET LOCAL synchronous_commit = off")
-    return ";\n".join(parts)
+    if "settings" in pieces:
+        parts += SETTINGS
+    if "lock" in pieces:
+        parts.append(lock_and_guard(i, operation))
+    if "savepoint" in pieces:
+        parts.append(f"SAVEPOINT runner_{i}")
+    parts.append(sql)
+    if "journal" in pieces:
+        parts += [*journal_writes(i, operation), "SET CONSTRAINTS ALL IMMEDIATE"]
+    return ";\n".join([*parts, "COMMIT"])
 
 
-def pg_last(i: int, *, journal: bool = False) -> str:
-    writes = [inline(sql, values) for sql, values in journal_writes("postgres", i)] if journal else []
-    return ";\n".join([*writes, "COMMIT"])
-
-
-SAVEPOINT = "SAVEPOINT runner_script;\n"
-PG_VARIANTS = {  # name: (first message, before the file, last message)
-    "floor": (lambda i: pg_first(i), "", lambda i: pg_last(i)),
-    "+ asynchronous commit": (lambda i: pg_first(i, asynchronous=True), "", lambda i: pg_last(i)),
-    "+ savepoint": (lambda i: pg_first(i), SAVEPOINT, lambda i: pg_last(i)),
-    "+ lock and re-read": (lambda i: pg_first(i, lock=True), "", lambda i: pg_last(i)),
-    "+ journal row and event": (lambda i: pg_first(i), "", lambda i: pg_last(i, journal=True)),
-    "runner (all of it)": (lambda i: pg_first(i, lock=True, asynchronous=True), SAVEPOINT,
-                           lambda i: pg_last(i, journal=True)),
+EVERYTHING = {"settings", "lock", "savepoint", "journal"}
+VARIANTS = {  # name: the pieces added to the floor's message
+    "floor": set(),
+    "+ settings (SET LOCAL x3)": {"settings"},
+    "+ lock and guard (one DO)": {"lock"},
+    "+ savepoint": {"savepoint"},
+    "+ journal writes and event": {"journal"},
+    "runner (all of it)": EVERYTHING,
 }
 
 
-async def pg_variant(dsn: str, name: str, ups: list[str]) -> float:
+async def variant(dsn: str, name: str, n: int, operation: str) -> float:
     import asyncpg
-    first, before, last = PG_VARIANTS[name]
     conn = await asyncpg.connect(dsn)
-    await conn.execute(";\n".join(queries("postgres")["create"]))
+    await conn.execute(";\n".join(Q["create"]))
+    if operation == "down":  # applied, with their journal rows, before the clock starts
+        for i in range(1, n + 1):
+            await conn.execute(message(i, workload.up_sql(i), "up", {"journal"}))
+        await conn.execute("CHECKPOINT")
+    order = range(1, n + 1) if operation == "up" else range(n, 0, -1)
+    script = workload.up_sql if operation == "up" else workload.down_sql
     start = time.perf_counter()
-    for i, sql in enumerate(ups, 1):
-        await conn.execute(first(i))
-        await conn.execute(before + sql)
-        await conn.execute(last(i))
-    if name.startswith(("+ asynchronous", "runner")):  # the run's one synchronous commit
+    for i in order:
+        await conn.execute(message(i, script(i), operation, VARIANTS[name]))
+    if "settings" in VARIANTS[name]:  # asynchronous commits: the run's one synchronous commit
         await conn.execute("BEGIN; SELECT pg_logical_emit_message(true, 'bench', 'durable'); COMMIT")
     elapsed = time.perf_counter() - start
     await conn.close()
     return elapsed
 
 
-# -- SQLite: one statement at a time on the connection's thread, as the runner's step does ------------
-
-SQLITE_VARIANTS = ("floor", "+ one statement at a time", "+ lock and re-read", "+ journal row and event",
-                   "+ foreign_key_check", "runner (all of it)")
-
-
-def sqlite_variant(path: str, name: str, ups: list[str]) -> float:
-    every = name.startswith("runner")
-    q = queries("sqlite")
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    for sql in q["create"]:
-        conn.execute(sql)
-    start = time.perf_counter()
-    for i, sql in enumerate(ups, 1):
-        if name == "floor":
-            conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        if every or name == "+ lock and re-read":
-            conn.execute(q["up_done"][0], {"version": i}).fetchone()
-        for statement in split_sqlite(sql):
-            conn.execute(statement.sql)
-        if every or name == "+ journal row and event":
-            for statement, values in journal_writes("sqlite", i):
-                conn.execute(statement, values)
-        if every or name == "+ foreign_key_check":
-            conn.execute("PRAGMA foreign_key_check").fetchall()
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
-    conn.close()
-    return elapsed
-
-
 async def main() -> int:
-    import os
-
     from docopt import docopt
 
     opts = docopt(__doc__)
-    n, runs, backend = int(opts["--n"]), int(opts["--runs"]), opts["--backend"]
-    if backend not in ("sqlite", "postgres"):
-        sys.exit(f"error: --backend must be sqlite or postgres, not {backend!r}")
-    ups = [workload.up_sql(i) for i in range(1, n + 1)]
-    names = list(PG_VARIANTS) if backend == "postgres" else list(SQLITE_VARIANTS)
+    n, runs, operation = int(opts["--n"]), int(opts["--runs"]), opts["--operation"]
+    if operation not in ("up", "down"):
+        sys.exit(f"error: --operation must be up or down, not {operation!r}")
+    names = list(VARIANTS)
     times: dict[str, list[float]] = {name: [] for name in names}
     admin = (opts["--pg-url"] or os.environ.get("BENCH_PG_URL") or os.environ.get("TEST_DATABASE_URL")
              or DEFAULT_PG)
     dbs = Databases(admin, Path(tempfile.mkdtemp(prefix="runner-pieces-")))
     for run in range(runs):
         for name in names if run % 2 == 0 else names[::-1]:
-            async with dbs.fresh("sqlite" if backend == "sqlite" else "asyncpg") as db:
-                times[name].append(sqlite_variant(db.path, name, ups) if backend == "sqlite"
-                                   else await pg_variant(db.dsn, name, ups))
+            async with dbs.fresh("asyncpg") as db:
+                times[name].append(await variant(db.dsn, name, n, operation))
     floor = statistics.median(times["floor"])
-    print(f"{backend}, N = {n}, median of {runs} runs (min-max), alternating order")
+    print(f"PostgreSQL (asyncpg), {operation}, N = {n}, median of {runs} runs (min-max), alternating order")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:26s} {median / n * 1000:6.2f} ms/migration  {median / floor:5.2f}x the floor  "
-              f"({min(values) / n * 1000:.2f}-{max(values) / n * 1000:.2f})")
+        print(f"  {name:28s} {median / n * 1000:6.3f} ms/migration  {median / floor:5.2f}x the floor  "
+              f"({min(values) / n * 1000:.3f}-{max(values) / n * 1000:.3f})")
     return 0
 
 

@@ -17,10 +17,10 @@ def test_bench_smoke_run_prints_the_table(pg_admin_url):
         assert f"| {backend}" in done.stdout
 
 
-def test_bench_pieces_runs_on_both_backends(pg_admin_url):
-    for backend in ("sqlite", "postgres"):
+def test_bench_pieces_runs_both_ways(pg_admin_url):
+    for operation in ("up", "down"):
         done = subprocess.run([sys.executable, str(ROOT / "bench" / "pieces.py"), "--n=3", "--runs=1",
-                               f"--backend={backend}", "--pg-url", pg_admin_url],
+                               f"--operation={operation}", "--pg-url", pg_admin_url],
                               cwd=ROOT, env=runner_env(), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert "runner (all of it)" in done.stdout and "x the floor" in done.stdout
