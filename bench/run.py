@@ -1,7 +1,7 @@
 """Benchmark: the runner against the raw driver (the floor) and against its peers.
 
-    python bench/run.py                  full run: N = 100, 1000, 5000; 5 runs; seeds at 100k and 1M rows
-    python bench/run.py --quick          N = 100 and 1000, 3 runs, seeds at 100k rows
+    python bench/run.py                  full run: N = 500 and 5000 (the issue's sizes); 5 runs; seeds at 100k and 1M rows
+    python bench/run.py --quick          N = 100 and 500, 3 runs, seeds at 100k rows
     python bench/run.py --smoke          N = 5, 1 run, no peers, no seeds: does the bench itself work?
 
 Prints the table and (unless --smoke or --out=-) writes it, with the machine, the versions and the
@@ -332,9 +332,9 @@ USAGE = """Usage:
   run.py -h | --help
 
 Options:
-  --quick               N = 100 and 1000, 3 runs, seeds at 100k rows.
+  --quick               N = 100 and 500, 3 runs, seeds at 100k rows.
   --smoke               N = 5, 1 run, no peers or seeds; writes nothing.
-  --sizes=LIST          Comma-separated N [default: 100,1000,5000].
+  --sizes=LIST          Comma-separated N [default: 500,5000].
   --runs=K              Runs per figure [default: 5].
   --chunks=K            The floor runs in this many chunks between the runner's steps [default: 20].
   --status-reps=K       status/verify/--help measurements per run; each is a fraction of a second
@@ -343,7 +343,7 @@ Options:
   --pg-url=URL          A PostgreSQL database to create and drop databases from
                         (else $BENCH_PG_URL, else $TEST_DATABASE_URL, else 127.0.0.1:5432).
   --no-peers            Skip yoyo and dbmate.
-  --peers-max-n=N       Measure peers up to this N; dbmate's N rollback calls are slow [default: 1000].
+  --peers-max-n=N       Measure peers up to this N; dbmate's N rollback calls are slow [default: 500].
   --seed-scales=LIST    Comma-separated row counts, 0 = none [default: 100000,1000000].
   --out=PATH            Where to write the report, '-' = nowhere [default: bench/RESULTS.md].
 """
@@ -379,7 +379,7 @@ def parse_args(argv: list[str]) -> Settings:
         out = out if "--out" in given else "-"
         no_peers, status_reps = True, "1"
     elif opts["--quick"]:
-        sizes = sizes if "--sizes" in given else "100,1000"
+        sizes = sizes if "--sizes" in given else "100,500"
         runs = runs if "--runs" in given else "3"
         scales = scales if "--seed-scales" in given else "100000"
     try:
