@@ -6,8 +6,9 @@ first `;` does not end a statement, it is asked again only at a `;` that its lex
 outside a string, quoted name or comment, so each character is looked at a bounded number of
 times (asking at every `;` of a growing prefix was quadratic: 800 KB of `a;` in one string
 took 48 s).
-PostgreSQL: libpg_query's parser through pglast, for no-transaction files only; every other
-file goes to the server whole.
+PostgreSQL: libpg_query's parser through pglast, for no-transaction files and for finding the
+failing statement of a file that failed without an error position; every other file goes to the
+server whole. A large script is parsed a piece at a time (`_postgres_slices`).
 """
 
 import re
@@ -109,11 +110,51 @@ def split_postgres(script: str) -> list[Statement]:
 
     _refuse_unreadable(script)
     try:
-        slices = parser.split(script, with_parser=True, only_slices=True)
+        slices = _postgres_slices(parser, script)
     except parser.ParseError as exc:
         message, offset = (exc.args + (None, None))[:2]  # ParseError(message, index)
         raise StatementError(str(message), offset if isinstance(offset, int) else None) from None
-    return [Statement(s.start, script[s.start:s.stop]) for s in slices]
+    return [Statement(start, script[start:stop]) for start, stop in slices]
+
+
+PIECE_CHARS = 1 << 20
+
+
+def _postgres_slices(parser, script: str, piece_chars: int = PIECE_CHARS) -> list[tuple[int, int]]:
+    """(start, stop) of each statement, as the parser finds them in the whole script.
+
+    The parser keeps the tree of everything it parsed until it returns, about ten times the
+    text's size (86 MiB for a 7.4 MB file), so a script longer than `piece_chars` is parsed in
+    pieces, each cut after a `;` that ends a line outside a `--` comment. A cut anywhere but
+    between two statements (in a string, a quoted name, a block comment, a dollar quote, a rule's
+    parenthesised actions, a `BEGIN ATOMIC` body) leaves a piece that ends in an unfinished
+    construct, which does not parse: then the whole script is parsed at once, as for a short one.
+    """
+    def parse(text: str, at: int) -> list[tuple[int, int]]:
+        return [(at + s.start, at + s.stop) for s in parser.split(text, with_parser=True, only_slices=True)]
+
+    if len(script) <= piece_chars:
+        return parse(script, 0)
+    slices, start = [], 0
+    while start < len(script):
+        cut = _piece_end(script, start + piece_chars)
+        try:
+            slices += parse(script[start:cut], start)
+        except parser.ParseError:
+            return parse(script, 0)
+        start = cut
+    return slices
+
+
+def _piece_end(script: str, at: int) -> int:
+    """Index just after the first `;` at or past `at` that ends a line with no `--` before it."""
+    while True:
+        end = script.find(";\n", at)
+        if end == -1:
+            return len(script)
+        if "--" not in script[script.rfind("\n", 0, end) + 1:end]:
+            return end + 1
+        at = end + 2
 
 
 def split(script: str, dialect: str) -> list[Statement]:
