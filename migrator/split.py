@@ -8,12 +8,12 @@ times (asking at every `;` of a growing prefix was quadratic: 800 KB of `a;` in 
 took 48 s).
 PostgreSQL: libpg_query's parser through pglast, for no-transaction files and for finding the
 failing statement of a file that failed without an error position; every other file goes to the
-server whole. A large script is parsed a piece at a time (`_postgres_slices`).
+server whole. A large script is parsed a piece at a time (`postgres_pieces`).
 """
 
 import re
 import sqlite3
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 from .errors import StatementError
 
@@ -106,44 +106,50 @@ def _add(statements: list[Statement], script: str, start: int, end: int) -> None
 
 def split_postgres(script: str) -> list[Statement]:
     """Statements of a PostgreSQL script; raises StatementError on a syntax error, a NUL or text that is not UTF-8."""
-    from pglast import parser  # imported here: only no-transaction files need it
-
-    _refuse_unreadable(script)
-    try:
-        slices = _postgres_slices(parser, script)
-    except parser.ParseError as exc:
-        message, offset = (exc.args + (None, None))[:2]  # ParseError(message, index)
-        raise StatementError(str(message), offset if isinstance(offset, int) else None) from None
-    return [Statement(start, script[start:stop]) for start, stop in slices]
+    return [statement for piece in postgres_pieces(script) for statement in piece]
 
 
 PIECE_CHARS = 1 << 20
 
 
-def _postgres_slices(parser, script: str, piece_chars: int = PIECE_CHARS) -> list[tuple[int, int]]:
-    """(start, stop) of each statement, as the parser finds them in the whole script.
+def postgres_pieces(script: str, piece_chars: int | None = None) -> Iterator[list[Statement]]:
+    """The statements of `split_postgres`, in order, a piece of the script at a time, each piece
+    parsed only when asked for (the runner re-runs a failed file piece by piece: the next piece is
+    parsed while the server runs this one, and nothing past the failure is parsed at all).
 
     The parser keeps the tree of everything it parsed until it returns, about ten times the
     text's size (86 MiB for a 7.4 MB file), so a script longer than `piece_chars` is parsed in
     pieces, each cut after a `;` that ends a line outside a `--` comment. A cut anywhere but
     between two statements (in a string, a quoted name, a block comment, a dollar quote, a rule's
     parenthesised actions, a `BEGIN ATOMIC` body) leaves a piece that ends in an unfinished
-    construct, which does not parse: then the whole script is parsed at once, as for a short one.
+    construct, which does not parse: then the rest of the script is parsed at once, from the last
+    cut that was right. Raises StatementError as split_postgres does.
     """
-    def parse(text: str, at: int) -> list[tuple[int, int]]:
-        return [(at + s.start, at + s.stop) for s in parser.split(text, with_parser=True, only_slices=True)]
+    from pglast import parser  # imported here: only no-transaction and failed files need it
 
-    if len(script) <= piece_chars:
-        return parse(script, 0)
-    slices, start = [], 0
-    while start < len(script):
-        cut = _piece_end(script, start + piece_chars)
+    _refuse_unreadable(script)
+    piece_chars = piece_chars or PIECE_CHARS
+    start = 0
+    while True:
+        cut = _piece_end(script, start + piece_chars) if len(script) - start > piece_chars else len(script)
         try:
-            slices += parse(script[start:cut], start)
-        except parser.ParseError:
-            return parse(script, 0)
+            slices = _parse(parser, script[start:cut], start)
+        except StatementError:
+            if cut == len(script):
+                raise
+            slices, cut = _parse(parser, script[start:], start), len(script)
+        yield [Statement(a, script[a:b]) for a, b in slices]
+        if cut == len(script):
+            return
         start = cut
-    return slices
+
+
+def _parse(parser, text: str, at: int) -> list[tuple[int, int]]:
+    try:
+        return [(at + s.start, at + s.stop) for s in parser.split(text, with_parser=True, only_slices=True)]
+    except parser.ParseError as exc:
+        message, offset = (exc.args + (None, None))[:2]  # ParseError(message, index)
+        raise StatementError(str(message), at + offset if isinstance(offset, int) else None) from None
 
 
 def _piece_end(script: str, at: int) -> int:

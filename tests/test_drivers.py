@@ -16,6 +16,7 @@ import pytest
 from migrator.drivers import ELAPSED_MS, Check, Guard, Integrity, Lock, Script, Sql, Unit, open_driver
 from migrator.errors import CheckFailed, LockTimeout, StatementError
 from migrator.journal import queries
+from migrator import split
 from migrator.split import line_of
 from migrator.url import parse
 
@@ -62,6 +63,37 @@ async def test_a_failure_without_a_position_is_located_in_the_script(driver, bac
     assert script[caught.value.offset:].startswith("DROP TABLE missing")
     await driver.flush()
     assert not {f"t{i}" for i in range(40)} & backend.tables()
+
+
+@pytest.mark.parametrize("failing", [0, 37, 199])
+async def test_a_long_script_is_located_piece_by_piece_running_each_earlier_statement_once(
+        driver, backend, monkeypatch, failing):
+    """A file of many pieces (the parser's unit of work) failing without a position, in its first,
+    a middle or its last statement: the failing statement is named, and no earlier statement ran
+    twice (an INSERT run twice would be reported as a duplicate key instead)."""
+    monkeypatch.setattr(split, "PIECE_CHARS", 300)
+    statements = [f"INSERT INTO t VALUES ({i});" for i in range(200)]
+    statements[failing] = "DROP TABLE missing;"
+    script = "CREATE TABLE t (id integer PRIMARY KEY);\n" + "\n".join(statements) + "\n"
+    with pytest.raises(StatementError) as caught:
+        await driver.run_unit(Unit((*lock(backend), Script(script), Integrity())))
+    assert "missing" in caught.value.message
+    assert caught.value.op == len(lock(backend))
+    assert line_of(script, caught.value.offset) == failing + 2
+    await driver.flush()
+    assert "t" not in backend.tables()
+
+
+async def test_a_function_body_across_a_piece_cut_is_located_as_one_statement(driver, backend, monkeypatch):
+    if backend.dialect == "sqlite":
+        pytest.skip("BEGIN ATOMIC bodies are PostgreSQL's")
+    monkeypatch.setattr(split, "PIECE_CHARS", 60)
+    script = ("CREATE TABLE t (id integer);\n"
+              "CREATE FUNCTION f() RETURNS integer LANGUAGE sql\nBEGIN ATOMIC\n"
+              + "".join(f"SELECT {i};\n" for i in range(30)) + "END;\nSELECT f();\nDROP TABLE missing;\n")
+    with pytest.raises(StatementError) as caught:
+        await driver.run_unit(Unit((*lock(backend), Script(script))))
+    assert script[caught.value.offset:].startswith("DROP TABLE missing")
 
 
 async def test_a_guard_that_finds_a_row_skips_the_unit(driver, backend):

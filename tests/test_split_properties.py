@@ -199,16 +199,16 @@ PIECE_EXAMPLES = [
 
 @given(st.one_of(soup, st.text(not_nul), st.sampled_from(PIECE_EXAMPLES)), st.integers(min_value=1, max_value=30))
 def test_a_script_parsed_in_pieces_splits_as_when_parsed_whole(script, piece_chars):
-    from migrator.split import _postgres_slices
+    from migrator.split import postgres_pieces
     if re.search(r"[\ud800-\udfff]", script):
         return  # refused before parsing (tested above)
     try:
-        whole = [(s.start, s.stop) for s in parser.split(script, with_parser=True, only_slices=True)]
+        whole = pglast_pieces(script)
     except parser.ParseError:
-        with pytest.raises(parser.ParseError):
-            _postgres_slices(parser, script, piece_chars)
+        with pytest.raises(StatementError):
+            list(postgres_pieces(script, piece_chars))
         return
-    assert _postgres_slices(parser, script, piece_chars) == whole
+    assert [s for piece in postgres_pieces(script, piece_chars) for s in piece] == whole
 
 
 # -- linear time ----------------------------------------------------------------------------------

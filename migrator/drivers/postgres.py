@@ -13,10 +13,11 @@ locks), so this works behind PgBouncer in transaction pooling mode.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from ..errors import CheckFailed, LockTimeout, StatementError
-from ..split import split_postgres
+from ..split import postgres_pieces
 from . import WINDOW, Check, Guard, Integrity, Lock, Outcome, Script, Unit
 from .pg_text import Message, inline
 
@@ -185,9 +186,8 @@ class PostgresDriver:
         """The server gave no position (e.g. `DROP TABLE missing`): find the failing statement.
 
         Only on failure, inside the transaction about to be rolled back anyway: go back to the
-        savepoint before the last file the message reached, and run its statements again in
-        halves, keeping those that succeed, until one statement is left that fails. About one
-        more run of the file, in a handful of messages.
+        savepoint before the last file the message reached and run the file again behind it
+        (`_first_failure`). About one more run of the file, in a handful of messages.
         """
         scripts = [i for i in message.ops() if isinstance(unit.ops[i], Script)]
         for index in reversed(scripts):
@@ -196,28 +196,55 @@ class PostgresDriver:
             except StatementError:
                 continue  # the failure came before this file's savepoint
             try:
-                statements = split_postgres(unit.ops[index].sql)
+                found = await self._first_failure(unit.ops[index].sql, index)
             except StatementError:
-                return exc
-            lo, hi = 0, len(statements)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                try:
-                    await self._simple("\n;\n".join(s.sql for s in statements[lo:mid]) +
-                                       f"\n;\nSAVEPOINT runner_{index}")
-                    lo = mid
-                except StatementError:
-                    await self._simple(f"ROLLBACK TO SAVEPOINT runner_{index}")
-                    hi = mid
-            if lo < len(statements):
-                try:
-                    await self._simple(statements[lo].sql)
-                except StatementError as again:
-                    again.op, again.offset = index, statements[lo].offset + (again.offset or 0)
-                    return again
+                return exc  # the file does not parse here: reported as the server said it
+            if found is not None:
+                return found
             break  # the file runs: the failure came after it (a journal write, a deferred constraint)
         exc.op = None
         return exc  # not reproducible (a timeout, a race): reported without a line
+
+    async def _first_failure(self, sql: str, index: int) -> StatementError | None:
+        """Run the file's statements again a piece at a time, each piece kept behind the savepoint
+        when it succeeds; in the piece that fails, run halves until one statement is left, which
+        fails. The next piece is parsed in a thread while the server runs this one."""
+        loop = asyncio.get_running_loop()
+        pieces = postgres_pieces(sql)
+
+        def parse_next():
+            future = loop.run_in_executor(None, next, pieces, None)
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())  # unread if we stop early
+            return future
+
+        upcoming = parse_next()
+        while (statements := await upcoming) is not None:
+            upcoming = parse_next()
+            if await self._runs(statements, index):
+                continue
+            lo, hi = 0, len(statements)  # statements[lo:hi] holds the failure; those before lo ran
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if await self._runs(statements[lo:mid], index):
+                    lo = mid
+                else:
+                    hi = mid
+            try:
+                await self._simple(statements[lo].sql)
+            except StatementError as again:
+                again.op, again.offset = index, statements[lo].offset + (again.offset or 0)
+                return again
+            return None  # it runs now (a race, a timeout): not reproducible
+        return None
+
+    async def _runs(self, statements: list, index: int) -> bool:
+        """Run statements behind savepoint runner_<index>: kept and True, or rolled back and False."""
+        try:
+            await self._simple("\n;\n".join(s.sql for s in statements) + f"\n;\nSAVEPOINT runner_{index}")
+            return True
+        except StatementError:
+            await self._simple(f"ROLLBACK TO SAVEPOINT runner_{index}")
+            return False
 
     async def _rollback(self) -> None:
         try:
