@@ -343,5 +343,9 @@ def redact(text: str, password: str | None = None) -> str:
     """Hide passwords: the known one wherever it appears, any user:password@ in a URL and any ?password= parameter."""
     if password:
         text = text.replace(password, "***")
-    text = _USERINFO.sub(lambda m: m["head"] + "***", text)
-    return _PASSWORD_PARAMETER.sub(lambda m: m["head"] + "***", text)
+    # each pattern needs its marker: a long output without one (status) is not searched at all
+    if "://" in text:
+        text = _USERINFO.sub(lambda m: m["head"] + "***", text)
+    if "=" in text:
+        text = _PASSWORD_PARAMETER.sub(lambda m: m["head"] + "***", text)
+    return text
