@@ -41,8 +41,11 @@ class RunLog:
             except OSError as exc:
                 raise ConfigError(f"cannot open the log file {self.path}: {exc.strerror}") from None
 
-    def start(self, command: str, url: DatabaseURL | None, project_dir: str | Path) -> None:
-        """The first line of a run: what, where, who."""
+    def start(self, command: str, url: DatabaseURL | None, project_dir: str | Path, *,
+              refuse_unlogged: bool = True) -> None:
+        """The first line of a run: what, where, who. A log that cannot be written to raises
+        ConfigError (the database is not touched unlogged), unless `refuse_unlogged` is False (a
+        run that failed before it started: its own error is what the user must see)."""
         from . import __version__
 
         if self.started:
@@ -53,9 +56,10 @@ class RunLog:
         import socket
 
         from .settings import os_user
-        self.write("start", command=command, database=url.display if url else None,
-                   dialect=url.dialect if url else None, project_dir=str(Path(project_dir).resolve()),
-                   os_user=os_user(), host=socket.gethostname(), pid=os.getpid(), runner_version=__version__)
+        self._append("start", dict(
+            command=command, database=url.display if url else None, dialect=url.dialect if url else None,
+            project_dir=str(Path(project_dir).resolve()), os_user=os_user(), host=socket.gethostname(),
+            pid=os.getpid(), runner_version=__version__), refuse=refuse_unlogged)
 
     def step(self, result: StepResult) -> None:
         self.write(STEP_EVENTS.get(result.action, result.action), version=result.version, name=result.name,
@@ -69,6 +73,9 @@ class RunLog:
         self.close()
 
     def write(self, event: str, **fields) -> None:
+        self._append(event, fields, refuse=False)
+
+    def _append(self, event: str, fields: dict, *, refuse: bool) -> None:
         if self._fd is None:
             return
         import json  # here: a run without a log file (most of them) starts without it
@@ -81,7 +88,7 @@ class RunLog:
         except OSError as exc:  # a full disk, a file system gone read-only
             self.close()
             message = f"cannot write the log file {self.path}: {exc.strerror}"
-            if event == "start":  # before the database is touched: refuse to run unlogged
+            if refuse:
                 raise ConfigError(message) from None
             self.warn(f"{message}; the run goes on without it")
 

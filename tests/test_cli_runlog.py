@@ -95,3 +95,11 @@ def test_a_log_file_that_cannot_be_written_stops_the_run_before_the_database_is_
     assert result.returncode == 2
     assert result.stderr == "error: cannot write the log file /dev/full: No space left on device\n"
     assert backend.journal() == []
+
+
+def test_a_run_failing_before_it_starts_reports_its_own_error_when_the_log_cannot_be_written(project):
+    project.migration("0001_a", "CREATE TABLE a (id integer);", "DROP TABLE a;")
+    result = run_cli("status", "--log-file", "/dev/full", "--url", "bogus://x", project=project)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "bogus" in result.stderr.splitlines()[0]
+    assert "Traceback" not in result.stderr

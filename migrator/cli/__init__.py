@@ -86,6 +86,6 @@ def _run(args, out) -> int:
 
 
 def _log_error(log, args, message: str, exit_status: int) -> int:
-    log.start(args.command, None, args["--dir"])  # no-op if the run got as far as starting
+    log.start(args.command, None, args["--dir"], refuse_unlogged=False)  # no-op if the run got as far as starting
     log.error(message, exit_status)
     return exit_status
