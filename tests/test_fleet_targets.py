@@ -168,7 +168,7 @@ def test_the_table_names_each_target_its_result_version_changes_and_first_error_
     ok.steps = [StepResult("up", v, f"m{v}", 1) for v in (1, 2, 3, 4)] + [StepResult("repeatable", None, "kpis", 1)]
     failed.outcome, failed.current, failed.duration_ms = Outcome.FAILED, 1, 7
     failed.error = ScriptError("sql/0002_loans.sql", 3, "table loans already exists", detail="more")
-    assert fleet_cli.table([ok, failed, skipped], "up") == [
+    assert fleet_cli.table([ok, failed, skipped], "up").split("\n") == [
         "TARGET  RESULT   VERSION  APPLIED                           DURATION  ERROR",
         "t0      ok       0004     0001..0004 (4) + 1 repeatable(s)     12 ms",
         "t1      failed   0001     -                                     7 ms  "

@@ -18,6 +18,7 @@ from typing import Callable
 from ..errors import ConfigError, ProblemsFound
 from ..fleet import FleetCommand, Outcome, TargetResult, check_project, exit_status, read_targets, run_fleet
 from .numbers import connect_options, whole_number
+from .output import table_text
 
 COMMANDS = ("up", "down", "status", "verify", "seed")
 VERBS = {"up": "applied", "down": "rolled back", "seed": "seeded"}
@@ -52,7 +53,7 @@ async def run(cli) -> int:
 
     def finished(result: TargetResult) -> None:
         progress.finished(result)
-        log.write("target", **_cleaned(_log_fields(result), clean))
+        log.write("target", **_log_fields(result))  # the log hides passwords with the same out.clean
 
     stop = asyncio.Event()
     start = time.perf_counter()
@@ -74,9 +75,8 @@ async def run(cli) -> int:
         for chunk in json_chunks(results, command.name, elapsed, signame, clean):
             out.result(chunk)
     else:
-        for line in table(results, command.name):
-            out.result(clean(line))
-        out.result(clean(summary(results, command.name, elapsed, signame)))
+        out.result(table(results, command.name))  # out.result hides every target's password
+        out.result(summary(results, command.name, elapsed, signame))
     if received:
         return 128 + received[0]
     return exit_status(results)
@@ -182,16 +182,13 @@ def _version(result: TargetResult) -> str:
     return f"{result.current:04d}" if result.current is not None else "none"
 
 
-def table(results: list[TargetResult], command: str) -> list[str]:
+def table(results: list[TargetResult], command: str) -> str:
     header = {"up": "APPLIED", "down": "ROLLED BACK", "seed": "SEEDED", "status": "STATE", "verify": "PROBLEMS"}
     rows = [("TARGET", "RESULT", "VERSION", header[command], "DURATION", "ERROR")]
     for r in results:
         rows.append((r.target.name, r.outcome.value, _version(r), _what(r, command),
                      f"{r.duration_ms} ms" if r.duration_ms is not None else "-", error_text(r)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {4}  # durations line up on the right
-    return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                      for i, cell in enumerate(row)).rstrip() for row in rows]
+    return table_text(rows, right_aligned={4})  # durations line up on the right
 
 
 def _counts(results: list[TargetResult]) -> dict[str, int]:
@@ -272,7 +269,7 @@ class PlainProgress:
                 self.note(f"    {line}")
 
     def note(self, text: str) -> None:
-        self.out.progress(self.clean(text))
+        self.out.progress(text)  # Output hides every target's password
 
     def close(self) -> None:
         pass

@@ -50,11 +50,15 @@ class Output:
 
 
 def table(out: Output, rows: list[tuple[str, ...]], right_aligned: set[int] = frozenset()) -> None:
-    """Columns padded to their widest cell; one write for the whole table (a thousand flushed
-    prints cost more than the rest of `status`)."""
+    """The table in one write (a thousand flushed prints cost more than the rest of `status`)."""
+    out.result(table_text(rows, right_aligned))
+
+
+def table_text(rows: list[tuple[str, ...]], right_aligned: set[int] = frozenset()) -> str:
+    """Columns padded to their widest cell."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out.result("\n".join("  ".join(c.rjust(widths[i]) if i in right_aligned else c.ljust(widths[i])
-                                   for i, c in enumerate(r)).rstrip() for r in rows))
+    return "\n".join("  ".join(c.rjust(widths[i]) if i in right_aligned else c.ljust(widths[i])
+                               for i, c in enumerate(r)).rstrip() for r in rows)
 
 
 def step_line(result) -> str:
