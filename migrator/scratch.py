@@ -33,7 +33,6 @@ CLEANUP_ERRORS = (MigratorError, StatementError, ConnectionLost, OSError)
 class Scratch:
     url: DatabaseURL
     description: str  # for output: where the work happens
-    temporary: bool  # False: the user's --scratch-url, emptied again afterwards
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,14 @@ async def scratch_database(like: DatabaseURL, explicit: str | None = None, *, pr
         await _refuse_unless_empty(url, lock_wait)
         async with _cleaned_up(lambda: _empty_again(url, lock_wait), f"the scratch database {url.display}"):
             await _run_prelude(url, prelude_script, lock_wait)
-            yield Scratch(url, f"the scratch database {url.display}", temporary=False)
+            yield Scratch(url, f"the scratch database {url.display}")
         return
     if like.dialect == "sqlite":
         folder = tempfile.mkdtemp(prefix="runner-scratch-")
         try:
             url = parse(f"file:{os.path.join(folder, 'scratch.db')}")
             await _run_prelude(url, prelude_script, lock_wait)
-            yield Scratch(url, "a temporary SQLite file", temporary=True)
+            yield Scratch(url, "a temporary SQLite file")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
@@ -137,11 +136,13 @@ async def _refuse_unless_empty(url: DatabaseURL, lock_wait: float) -> None:
                           "database, because migrations are applied and rolled back there")
 
 
-# Schemas the migrations (or the prelude) made; the objects of the search path are dropped with
-# reset's list. Schemas that belong to an extension go with it.
+# Schemas the migrations (or the prelude) made; the objects of the search path's schema (kept,
+# as is public: both were there when the database was found empty) are dropped with reset's list.
+# Schemas that belong to an extension go with it.
 _OTHER_SCHEMAS = r"""
 SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', n.nspname) AS statement FROM pg_namespace n
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> current_schema()
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
                   AND d.objid = n.oid AND d.deptype = 'e')
 """
@@ -188,7 +189,7 @@ async def _temporary_postgres(like: DatabaseURL, lock_wait: float) -> AsyncItera
 
         host = ",".join(h for h in like.hosts if h) or "the local server"
         async with _cleaned_up(drop, f"the temporary database {name} on {host}"):
-            yield Scratch(like.with_database(name), f"the temporary database {name} on {host}", temporary=True)
+            yield Scratch(like.with_database(name), f"the temporary database {name} on {host}")
     finally:
         with contextlib.suppress(*CLEANUP_ERRORS):
             await admin.close()

@@ -97,6 +97,28 @@ def test_drift_reports_a_migration_that_fails_on_the_scratch_database(project, b
     assert objects(scratch) == []  # 0001's table, applied before the failure, is gone too
 
 
+def test_a_scratch_url_whose_search_path_is_another_schema_keeps_that_schema(project, pg_backend, request):
+    admin = request.getfixturevalue("pg_admin_url")
+    name = f"runner_scratch_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    plain = _with_database(admin, name)
+    try:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA public; CREATE SCHEMA app; ALTER DATABASE "{name}" SET search_path = app')
+        project.migration("0001_a", "CREATE TABLE a (x INTEGER);\n", "DROP TABLE a;\n")
+        for _ in range(2):  # the second run finds the schema to create in
+            done = run_cli("check", "--url", pg_backend.url, "--scratch-url", plain, project=project)
+            assert done.returncode == 0, done.stderr
+        with psycopg.connect(plain) as conn:
+            assert conn.execute("SELECT nspname::text FROM pg_namespace WHERE nspname = 'app'").fetchall() == [("app",)]
+            assert conn.execute("SELECT relname::text FROM pg_class WHERE relnamespace = 'app'::regnamespace"
+                                ).fetchall() == []
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def test_schema_from_files_leaves_a_scratch_url_empty(project, backend, scratch):
     project.migration("0001_a", "CREATE TABLE a (x INTEGER);\n", "SELECT 1;\n")
     done = run_cli("schema", "--from-files", "--url", backend.url, "--scratch-url", scratch.url, project=project)
