@@ -167,6 +167,8 @@ def _sqlite_path(url: str, rest: str) -> str:
     path = unquote(rest)
     if not path:
         raise ConfigError(f"database URL {_outline(url)!r} names no file")
+    if "\x00" in path:  # %00: no file name can hold it
+        raise ConfigError(f"database URL {_outline(url)!r}: a file name cannot contain %00")
     return path
 
 

@@ -148,3 +148,9 @@ def test_redact_hides_a_whole_password_written_with_an_unencoded_at_sign():
 def test_urls_the_two_drivers_would_read_differently_are_configuration_errors(url):
     with pytest.raises(ConfigError):
         parse(url)
+
+
+@pytest.mark.parametrize("url", ["sqlite:a%00b.db", "file:x%00.db", "sqlite:////tmp/a%00"])
+def test_a_nul_written_as_percent_00_in_a_sqlite_file_name_is_refused(url):
+    with pytest.raises(ConfigError, match="%00"):
+        parse(url)
