@@ -43,6 +43,12 @@ def lazy_script(path: Path, display_path: str) -> Script:
     return Script(path, display_path=display_path, read=lambda: _read_text(path, display_path))
 
 
+def read_text(path: str | Path, display_path: str) -> str:
+    """A SQL file's text as every file of a project is read (UTF-8, BOM and CR dropped, no NUL);
+    ConfigError naming `display_path` when it cannot be."""
+    return _read_text(Path(path), display_path)[0]
+
+
 def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     try:
         with open(path, "rb") as f:
@@ -130,7 +136,7 @@ def printable(name: str) -> str:
     return text if text.isprintable() else "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
-def _select(entries: list[_Entry], dialect: str, folder: str, problems: list[Problem]) -> dict[int, _Entry]:
+def _select(entries: list[_Entry], dialect: str, problems: list[Problem]) -> dict[int, _Entry]:
     """One entry per version for `dialect`: its variant if there is one, else the plain file."""
     by_version: dict[int, list[_Entry]] = {}  # grouped in one pass: discovery stays linear in the file count
     for e in entries:
@@ -176,9 +182,9 @@ def discover(project_dir: Path, dialect: str) -> Project:
     check_entries = _scan(project_dir / "checks", project_dir, problems)
     seed_entries = _scan(project_dir / "seeds", project_dir, problems)
 
-    up_by_version = _select(ups, dialect, "sql", problems)
-    down_by_version = _select(downs, dialect, "rollbacks", problems)
-    checks_by_version = _select(check_entries, dialect, "checks", problems)
+    up_by_version = _select(ups, dialect, problems)
+    down_by_version = _select(downs, dialect, problems)
+    checks_by_version = _select(check_entries, dialect, problems)
     up_names = {(e.version, e.name) for e in ups}
     for entries, kind, what in ((downs, ProblemKind.ORPHAN_ROLLBACK, "rollback"),
                                 (check_entries, ProblemKind.ORPHAN_CHECKS, "checks file")):
@@ -198,7 +204,7 @@ def discover(project_dir: Path, dialect: str) -> Project:
 
     seeds = [
         Seed(e.version, e.name, read_script(e.path, project_dir, e.display_path))
-        for _, e in sorted(_select(seed_entries, dialect, "seeds", problems).items())
+        for _, e in sorted(_select(seed_entries, dialect, problems).items())
     ]
     return Project(migrations=migrations, seeds=seeds, problems=problems,
                    repeatables=_repeatables(project_dir, dialect, problems))

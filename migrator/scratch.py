@@ -22,6 +22,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from .drivers import Script, Sql, Unit, open_driver
 from .errors import ConfigError, ConnectionLost, MigratorError, ScriptError, StatementError
+from .files import read_text
 from .split import line_of
 from .url import DatabaseURL, parse
 
@@ -44,11 +45,7 @@ class Prelude:
     def read(cls, path: str | Path | None) -> "Prelude | None":
         if path is None:
             return None
-        try:
-            return cls(str(path), Path(path).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(f"cannot read the scratch prelude {path}: {reason}") from None
+        return cls(str(path), read_text(path, f"the scratch prelude {path}"))
 
 
 @contextlib.asynccontextmanager

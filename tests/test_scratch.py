@@ -201,7 +201,16 @@ def test_a_missing_prelude_file_is_a_configuration_error(project, backend, scrat
     done = run_cli("drift", "--url", backend.url, "--scratch-url", scratch.url, "--scratch-prelude", "nope.sql",
                    project=project)
     assert done.returncode == 2
-    assert error_of(done) == "error: cannot read the scratch prelude nope.sql: No such file or directory\n"
+    assert error_of(done) == "error: the scratch prelude nope.sql: cannot read it: No such file or directory\n"
+
+
+def test_a_prelude_that_is_not_text_is_refused_as_a_project_file_is(project, backend, scratch):
+    prelude = project.write("prelude.sql", "CREATE TABLE a (x integer);\n\x00\n")
+    done = run_cli("drift", "--url", backend.url, "--scratch-url", scratch.url, "--scratch-prelude", str(prelude),
+                   project=project)
+    assert done.returncode == 2
+    assert error_of(done) == f"error: the scratch prelude {prelude}:2: a NUL character; is it a binary file?\n"
+    assert objects(scratch) == []
 
 
 # -- a clean-up that fails never hides the failure before it ---------------------------------------
