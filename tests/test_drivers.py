@@ -96,6 +96,33 @@ async def test_a_function_body_across_a_piece_cut_is_located_as_one_statement(dr
     assert script[caught.value.offset:].startswith("DROP TABLE missing")
 
 
+async def test_a_lock_timeout_in_a_script_is_not_located_by_running_the_file_again(backend):
+    """Running it again would wait for the lock again, once per halving step."""
+    if backend.dialect == "sqlite":
+        pytest.skip("SQLite has no table locks")
+    backend.query("CREATE TABLE t (id integer)")
+    db = await open_driver(parse(backend.url), lock_wait=30, lock_timeout=0.2)
+    sent = []
+    simple = db._simple
+
+    async def counting(text):
+        sent.append(text)
+        return await simple(text)
+
+    db._simple = counting
+    other = psycopg.connect(backend.plain_url)
+    other.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+    try:
+        with pytest.raises(StatementError) as caught:
+            await db.run_unit(Unit((*lock(backend), Script("SELECT 1;\nALTER TABLE t ADD COLUMN x integer;\n"))))
+    finally:
+        other.rollback()
+        other.close()
+        await db.close()
+    assert caught.value.lock_timeout  # ALTER TABLE waits without an error position
+    assert sum("ALTER TABLE t" in text for text in sent) == 1
+
+
 async def test_a_guard_that_finds_a_row_skips_the_unit(driver, backend):
     backend.query("CREATE TABLE done (v integer)")
     backend.query("INSERT INTO done VALUES (7)")

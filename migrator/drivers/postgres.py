@@ -24,6 +24,9 @@ from .pg_text import Message, inline
 SKIPPED = "RNSKP"  # raised by a guard that found a row
 LOCK_WAIT = "RNLCK"  # raised by the lock op when the lock was not had within lock_wait
 BUSY = "RNBSY"  # raised by the first try at the lock when another transaction holds it
+# Failures of timing, not of the file (a lock or statement timeout, a cancel, a deadlock, a
+# serialization failure): not located by running the file again, which would wait again at every step
+TIMING = ("55P03", "57014", "40P01", "40001")
 
 
 class PostgresDriver:
@@ -180,6 +183,8 @@ class PostgresDriver:
             if exc.offset is not None:
                 exc.op, exc.offset = message.locate(exc.offset, unit)
                 raise
+            if exc.sqlstate in TIMING:
+                raise  # reported against the file, without a line
             raise await self._locate(exc, message, unit) from None
 
     async def _locate(self, exc: StatementError, message: Message, unit: Unit) -> StatementError:
