@@ -93,7 +93,8 @@ def test_statement_timeout_stops_a_runaway_statement(project, pg_backend, pg_cli
     project.migration("0002_slow", "SELECT 1;\nSELECT pg_sleep(30);", "SELECT 1;")
     result = pg_cli("up", "--statement-timeout", "0.2")
     assert result.returncode == 1
-    assert error_of(result).startswith("error: sql/0002_slow.sql:2: canceling statement due to statement timeout")
+    # the file, not its line: finding the line would run the slow statement again, and time out again
+    assert error_of(result).startswith("error: sql/0002_slow.sql: canceling statement due to statement timeout")
     assert [v for v, _, _ in pg_backend.journal()] == [1]
 
 

@@ -24,9 +24,12 @@ from .pg_text import Message, inline
 SKIPPED = "RNSKP"  # raised by a guard that found a row
 LOCK_WAIT = "RNLCK"  # raised by the lock op when the lock was not had within lock_wait
 BUSY = "RNBSY"  # raised by the first try at the lock when another transaction holds it
-# Failures of timing, not of the file (a lock or statement timeout, a cancel, a deadlock, a
-# serialization failure): not located by running the file again, which would wait again at every step
-TIMING = ("55P03", "57014", "40P01", "40001")
+# Failures of timing, not of the file (a statement timeout, a cancel, a deadlock, a serialization
+# failure): not located by running the file again, which would wait again at every step.
+TIMING = ("57014", "40P01", "40001")
+# A lock timeout is: the locks the file took are this transaction's already, so only the statement
+# that waited waits again, and for no longer than this.
+RELOCK = "SET LOCAL lock_timeout = '20ms'"
 
 
 class PostgresDriver:
@@ -185,14 +188,15 @@ class PostgresDriver:
                 raise
             if exc.sqlstate in TIMING:
                 raise  # reported against the file, without a line
-            raise await self._locate(exc, message, unit) from None
+            raise await self._locate(exc, message, unit, RELOCK if exc.lock_timeout else "") from None
 
-    async def _locate(self, exc: StatementError, message: Message, unit: Unit) -> StatementError:
+    async def _locate(self, exc: StatementError, message: Message, unit: Unit, head: str) -> StatementError:
         """The server gave no position (e.g. `DROP TABLE missing`): find the failing statement.
 
         Only on failure, inside the transaction about to be rolled back anyway: go back to the
         savepoint before the last file the message reached and run the file again behind it
-        (`_first_failure`). About one more run of the file, in a handful of messages.
+        (`_first_failure`), each message after `head`. About one more run of the file, in a handful
+        of messages.
         """
         scripts = [i for i in message.ops() if isinstance(unit.ops[i], Script)]
         for index in reversed(scripts):
@@ -201,7 +205,7 @@ class PostgresDriver:
             except StatementError:
                 continue  # the failure came before this file's savepoint
             try:
-                found = await self._first_failure(unit.ops[index].sql, index)
+                found = await self._first_failure(unit.ops[index].sql, index, head)
             except StatementError:
                 return exc  # the file does not parse here: reported as the server said it
             if found is not None:
@@ -210,7 +214,7 @@ class PostgresDriver:
         exc.op = None
         return exc  # not reproducible (a timeout, a race): reported without a line
 
-    async def _first_failure(self, sql: str, index: int) -> StatementError | None:
+    async def _first_failure(self, sql: str, index: int, head: str) -> StatementError | None:
         """Run the file's statements again a piece at a time, each piece kept behind the savepoint
         when it succeeds; in the piece that fails, run halves until one statement is left, which
         fails. The next piece is parsed in a thread while the server runs this one."""
@@ -225,27 +229,29 @@ class PostgresDriver:
         upcoming = parse_next()
         while (statements := await upcoming) is not None:
             upcoming = parse_next()
-            if await self._runs(statements, index):
+            if await self._runs(statements, index, head):
                 continue
             lo, hi = 0, len(statements)  # statements[lo:hi] holds the failure; those before lo ran
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if await self._runs(statements[lo:mid], index):
+                if await self._runs(statements[lo:mid], index, head):
                     lo = mid
                 else:
                     hi = mid
             try:
-                await self._simple(statements[lo].sql)
+                await self._simple(f"{head};\n{statements[lo].sql}" if head else statements[lo].sql)
             except StatementError as again:
+                again.offset = None if again.offset is None else again.offset - (len(head) + 2 if head else 0)
                 again.op, again.offset = index, statements[lo].offset + (again.offset or 0)
                 return again
             return None  # it runs now (a race, a timeout): not reproducible
         return None
 
-    async def _runs(self, statements: list, index: int) -> bool:
+    async def _runs(self, statements: list, index: int, head: str) -> bool:
         """Run statements behind savepoint runner_<index>: kept and True, or rolled back and False."""
         try:
-            await self._simple("\n;\n".join(s.sql for s in statements) + f"\n;\nSAVEPOINT runner_{index}")
+            await self._simple("\n;\n".join([head] * bool(head) + [s.sql for s in statements])
+                               + f"\n;\nSAVEPOINT runner_{index}")
             return True
         except StatementError:
             await self._simple(f"ROLLBACK TO SAVEPOINT runner_{index}")
