@@ -96,7 +96,8 @@ class Applier:
                                       for m in todo])
         except ScriptError as err:
             err.message += "\n--single-transaction: every migration of this run was rolled back"
-            failed = next((m for m in todo if m.up.display_path == err.path), todo[-1])
+            failed = next((m for m in todo if err.path in (m.up.display_path, m.checks and m.checks.display_path)),
+                          todo[-1])  # the migration whose file or data check failed
             await self._log_failure("up", failed.version, failed.name, failed.up.checksum, err)
             raise
         if outcome.skipped:

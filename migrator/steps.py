@@ -76,7 +76,7 @@ def _located(exc: StatementError, ops: list, origins: dict, parts: list[Part]) -
         # Not a statement of a file: a journal write, or what the database refused at commit
         # (SQLite's foreign keys, a deferred constraint). The step's (last) file is named.
         path = check.path if check else part.path if part else (parts[-1].path if parts else "(the runner)")
-        err = ScriptError(path, None, exc.message, detail=exc.detail, hint=exc.hint)
+        err = ScriptError(path, check.line if check else None, exc.message, detail=exc.detail, hint=exc.hint)
     err.lock_timeout = exc.lock_timeout
     err.lost = exc.lost
     return err

@@ -37,6 +37,27 @@ def test_a_before_check_with_rows_fails_the_migration_and_changes_nothing(projec
     assert backend.events()[-1] == ("up", 2, False)
 
 
+def test_a_check_whose_own_sql_fails_is_named_by_its_file_and_line(project, backend, cli):
+    project.migration("0001_users", USERS, "DROP TABLE users;\n")
+    project.write("checks/0001_users.sql", "-- the emails\n\nSELECT id FROM users WHERE no_such_column IS NULL;\n")
+    result = cli("up")
+    assert result.returncode == 1
+    assert error_of(result).startswith("error: checks/0001_users.sql:3: ")
+    assert "no_such_column" in error_of(result).splitlines()[0]
+    assert backend.journal() == []
+
+
+def test_single_transaction_records_a_failed_check_against_its_own_migration(project, backend, cli):
+    project.migration("0001_users", USERS, "DROP TABLE users;\n")
+    project.migration("0002_more", "CREATE TABLE more (id integer);\n", "DROP TABLE more;\n")
+    project.write("checks/0001_users.sql", "SELECT id FROM users WHERE email IS NULL;\n")
+    result = cli("up", "--single-transaction")
+    assert result.returncode == 1
+    assert error_of(result).startswith("error: checks/0001_users.sql:1: after-check failed: 2 row(s)")
+    assert backend.journal() == []
+    assert backend.events()[-1] == ("up", 1, False)
+
+
 def test_an_after_check_runs_after_the_sql_and_before_the_journal_row_commits(project, backend, cli):
     two_migrations(project, backend)
     project.write("checks/0002_email_not_null.sql", """

@@ -122,7 +122,11 @@ class PostgresDriver:
                 if isinstance(op, Check):  # its rows are needed here: send what came before it first
                     await self._send(message, unit)
                     message = Message([])
-                    rows = await self._query(op.text, dict(op.params))
+                    try:
+                        rows = await self._query(op.text, dict(op.params))
+                    except StatementError as exc:
+                        exc.op = index  # the check's own SQL failed: name the check
+                        raise
                     if rows:
                         raise CheckFailed(op.text, [tuple(r.values()) for r in rows[:3]], op=index)
                 elif isinstance(op, Lock) and not wait:
