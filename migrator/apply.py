@@ -175,6 +175,10 @@ class Applier:
                     if err.lock_timeout:
                         err.message += await self._who_holds(parts)
                     raise
+                if err.lost:  # SQLite rolled back the group: those steps were never done
+                    del self._unreported[-err.lost:]
+                await self.db.flush()  # what was done before is durable and reported before the wait
+                self._report()
                 delay = min(30.0, 0.5 * 2 ** (attempt - 1))
                 self.on_progress(StepResult("retry", version, name, int(delay * 1000),
                                             f"{err.db_message}; attempt {attempt + 1} of {self.retries + 1}"))

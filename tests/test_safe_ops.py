@@ -74,17 +74,20 @@ def test_blocked_migration_fails_fast_by_lock_timeout(project, pg_backend, pg_cl
 def test_blocked_migration_retries_and_succeeds_once_the_lock_is_released(project, pg_backend):
     base(project)
     assert run_cli("up", backend=pg_backend, project=project).returncode == 0
-    project.migration("0002_col", "ALTER TABLE t ADD COLUMN note text;", "ALTER TABLE t DROP COLUMN note;")
+    project.migration("0002_other", "CREATE TABLE other (id integer);", "DROP TABLE other;")
+    project.migration("0003_col", "ALTER TABLE t ADD COLUMN note text;", "ALTER TABLE t DROP COLUMN note;")
     holder = hold_table_lock(pg_backend)
     runner = start_cli("up", "--lock-timeout", "0.2", "--retries", "10", backend=pg_backend, project=project)
+    applied = runner.stderr.readline()  # what was applied is reported before the runner waits
+    assert applied.startswith("applied 0002_other ("), applied
     first_retry = runner.stderr.readline()  # blocks until the runner reports its first retry
-    assert first_retry.startswith("retrying 0002_col in 0.5 s: canceling statement due to lock timeout; "
+    assert first_retry.startswith("retrying 0003_col in 0.5 s: canceling statement due to lock timeout; "
                                   "attempt 2 of 11"), first_retry
     holder.close()  # the busy transaction ends
     out, err = runner.communicate(timeout=60)
     assert runner.returncode == 0, err
-    assert [v for v, _, _ in pg_backend.journal()] == [1, 2]
-    attempts = [success for action, version, success in pg_backend.events() if version == 2]
+    assert [v for v, _, _ in pg_backend.journal()] == [1, 2, 3]
+    attempts = [success for action, version, success in pg_backend.events() if version == 3]
     assert attempts[-1] is True and attempts[:-1] and not any(attempts[:-1])  # each failed try is logged
 
 
