@@ -262,6 +262,7 @@ class Migrator:
         check_reset_allowed(self.url, force=force)
         async with self._writing():
             dropped = await drop_everything(self.db, self.journal.lock())
+            self.journal.forget()
             applied = await self._up()
             seeded = await self._seed_all(scale=scale) if seed else []
         return ResetResult(dropped, applied, seeded)

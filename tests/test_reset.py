@@ -62,3 +62,14 @@ def test_reset_refuses_in_production_even_with_force(project, backend, cli):
     result = cli("reset", "--force", env=runner_env(RUNNER_ENV="production"))
     assert result.returncode == 2 and "RUNNER_ENV=production" in result.stderr
     assert [v for v, _, _ in backend.journal()] == [1]
+
+
+async def test_reset_after_up_on_the_same_migrator_recreates_the_journal(project, backend):
+    from migrator import Migrator
+
+    project_with_seed(project)
+    async with Migrator.connect(backend.url, project.root) as m:
+        await m.up()
+        result = await m.reset(seed=False)
+        assert [s.version for s in result.applied] == [1]
+    assert [v for v, _, _ in backend.journal()] == [1]

@@ -70,7 +70,8 @@ class Journal:
 
     async def _state(self) -> tuple[int | None, int]:
         """(format, how many of the runner's tables exist): format None when there is no journal, 1
-        for runner 0.1.0's. Remembered once complete: nothing makes a journal older or smaller."""
+        for runner 0.1.0's. Remembered once complete: nothing but `reset` (see forget()) makes a
+        journal older or smaller."""
         if self._complete:
             return FORMAT, 4
         found = await self._one("exists")
@@ -82,6 +83,10 @@ class Journal:
                               f"knows format {FORMAT} and older): upgrade the runner before using it here")
         self._complete = version == FORMAT and found["tables"] == 4
         return version, found["tables"]
+
+    def forget(self) -> None:
+        """The journal was dropped (reset): look for it again."""
+        self._complete = False
 
     async def format(self) -> int | None:
         """The journal's format: None when there is none; a newer one than this runner's is refused."""
