@@ -107,7 +107,7 @@ class Applier:
         return [self._done(StepResult("up", m.version, m.name, took, m.up.display_path), outcome.durable)
                 for m in todo]
 
-    async def test(self, todo: list[Migration], *, create_journal: bool) -> list[StepResult]:
+    async def test(self, todo: list[Migration], *, journal_writes: list[Sql]) -> list[StepResult]:
         """`up --test`: every migration in one transaction that is rolled back at the end."""
         outside = [m.label for m in todo if m.up.no_transaction]
         if outside:
@@ -115,7 +115,7 @@ class Applier:
                 f"up --test cannot test {', '.join(outside)}: a no-transaction file (CREATE INDEX "
                 "CONCURRENTLY …) cannot run inside the transaction that --test rolls back; "
                 "use --dry-run to review its SQL")
-        parts = [Part(None, "(the journal)", record=tuple(self.journal.create()))] if create_journal else []
+        parts = [Part(None, "(the journal)", record=tuple(journal_writes))] if journal_writes else []
         start = time.perf_counter()
         try:
             await run_step(self.db, self.journal.lock(), None, parts + [self.up_part(m, "tested") for m in todo],

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, NamedTuple
 
 from . import plan
-from .drivers import Driver, Sql, open_driver
+from .drivers import Driver, Guard, Sql, open_driver
 from .errors import (ConfigError, ConnectionLost, DatabaseError, LockTimeout, MigratorError, ProblemsFound, Refused,
                      StatementError, Stopped)
 from .files import discover, read_rollbacks
@@ -207,7 +207,7 @@ class Migrator:
         async with self._writing():
             todo = await self.plan_up(to)
             read_rollbacks(todo)
-            return await self.steps.test(todo, create_journal=not await self.journal.complete())
+            return await self.steps.test(todo, journal_writes=(await self._journal_writes())[1])
 
     async def down(self, count: int | None = None, *, to: int | None = None,
                    everything: bool = False) -> list[StepResult]:
@@ -353,12 +353,17 @@ class Migrator:
 
     async def _ensure_journal(self) -> None:
         """Create the journal, or bring one written by an older runner to this runner's format."""
+        guard, writes = await self._journal_writes()
+        if writes:
+            await self.steps.bookkeeping(writes, guard=guard)
+
+    async def _journal_writes(self) -> tuple[Guard | None, list[Sql]]:
+        """What makes the journal this runner's: creating it, or upgrading an older one (with a
+        guard: another runner may upgrade it first); nothing when it is already."""
         version = await self.journal.format()
         if version is not None and version < FORMAT:
-            guard, writes = self.journal.upgrade(version)
-            await self.steps.bookkeeping(writes, guard=guard)
-        elif not await self.journal.complete():
-            await self.steps.bookkeeping(self.journal.create())
+            return self.journal.upgrade(version)
+        return None, [] if await self.journal.complete() else self.journal.create()
 
     async def _after_rollback(self, done: list[StepResult]) -> None:
         # `down` leaves repeatable objects alone, but what they stand on may be gone now:

@@ -52,6 +52,17 @@ def test_an_old_journal_is_read_as_it_is_and_upgraded_on_the_first_write(project
     assert "the SQL as applied was not kept: applied by runner 0.1.0" in verify.stderr
 
 
+def test_up_test_on_an_old_journal_tests_the_migrations_and_leaves_the_journal_as_it_was(project, backend, cli):
+    project.migration("0001_a", "CREATE TABLE a (id integer);\n", "DROP TABLE a;\n")
+    project.migration("0002_b", "CREATE TABLE b (id integer);\n", "DROP TABLE b;\n")
+    backend.query("CREATE TABLE a (id integer)")
+    old_journal(backend, 1, "a", "CREATE TABLE a (id integer);\n")
+    tested = cli("up", "--test")
+    assert tested.returncode == 0, tested.stderr
+    assert "schema_journal_meta" not in backend.tables() and "b" not in backend.tables()
+    assert backend.journal() == [(1, "a", False)]
+
+
 def test_a_journal_newer_than_the_runner_is_refused(project, backend, cli):
     project.migration("0001_a", "CREATE TABLE a (id integer);\n", "DROP TABLE a;\n")
     assert cli("up").returncode == 0
