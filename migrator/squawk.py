@@ -32,10 +32,11 @@ ERRORS = frozenset({
     "prefer-robust-stmts",
 })
 # Not reported: drops are covered on both dialects by our own `drop-without-backup` (which accepts
-# a backup note); the runner itself sets lock_timeout for every migration (--lock-timeout, 5 s by
-# default) and statement_timeout when asked (--statement-timeout).
-HANDLED = frozenset({"ban-drop-table", "ban-drop-column", "require-lock-timeout", "require-statement-timeout",
-                     "require-timeout-settings"})
+# a backup note); the runner itself sets lock_timeout for every migration that runs in a
+# transaction (--lock-timeout, 5 s by default) and statement_timeout when asked (--statement-timeout),
+# with SET LOCAL. A no-transaction file runs outside any transaction, without them: reported there.
+HANDLED = frozenset({"ban-drop-table", "ban-drop-column"})
+TIMEOUTS = frozenset({"require-lock-timeout", "require-statement-timeout", "require-timeout-settings"})
 # A rollback that renames back undoes its up file's rename (which is reported there): a warning.
 UNDOES = frozenset({"renaming-column", "renaming-table"})
 
@@ -86,7 +87,7 @@ def lint(binary: str, project_dir: Path, files: list[str], *, in_transaction: bo
     found, broken = [], set()
     for v in raw:
         rule = v.get("rule_name")
-        if rule in HANDLED or (rule == "syntax-error" and v["file"] in broken):
+        if rule in HANDLED or (rule in TIMEOUTS and in_transaction) or (rule == "syntax-error" and v["file"] in broken):
             continue  # after a file's first syntax error, the others are its echoes
         if rule == "syntax-error":
             broken.add(v["file"])

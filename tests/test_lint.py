@@ -236,6 +236,18 @@ def test_a_concurrent_index_in_a_no_transaction_file_passes_squawk(project):
     assert [f for f in found if f[0].endswith("0002_index.sql") and f[3] == "error"] == []
 
 
+def test_a_no_transaction_file_is_told_to_set_its_own_lock_timeout(project):
+    """The runner's lock_timeout is SET LOCAL in a migration's transaction: a no-transaction file has none."""
+    project.migration("0001_users", *USERS)
+    project.migration("0002_index", "CREATE INDEX users_name_idx ON users (email);\n", "DROP INDEX users_name_idx;\n")
+    project.migration("0003_index", "-- runner: no-transaction\n"
+                                    "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n",
+                      "-- runner: no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n")
+    found = findings(project, "--dialect=postgres")
+    timeouts = {(f[0], f[3]) for f in found if f[2] in ("require-lock-timeout", "require-timeout-settings")}
+    assert timeouts and all(path.endswith("0003_index.sql") and severity == "warning" for path, severity in timeouts)
+
+
 def test_a_concurrent_index_in_a_transactional_file_is_an_error(project):
     project.migration("0001_users", *USERS)
     project.migration("0002_index", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
