@@ -61,6 +61,16 @@ def test_failing_rollback_keeps_the_migration_applied(three, project, backend, c
     assert backend.events()[-1] == ("down", 3, False)
 
 
+def test_a_failing_rollback_in_down_all_keeps_the_rollbacks_before_it(three, project, backend, cli):
+    project.write("rollbacks/0002_b.sql", "DROP TABLE b;\nDROP TABLE not_there;\n")
+    result = cli("down", "--all")
+    assert result.returncode == 1
+    assert "rolled back 0003_c" in result.stderr and "error: rollbacks/0002_b.sql:2:" in result.stderr
+    assert versions(backend) == [1, 2]
+    assert "c" not in backend.tables() and "b" in backend.tables()
+    assert backend.events()[-2:] == [("down", 3, True), ("down", 2, False)]
+
+
 def test_down_dry_run_changes_nothing(three, backend, cli):
     result = cli("down", "--all", "--dry-run")
     assert result.returncode == 0

@@ -51,6 +51,17 @@ def test_failing_seed_is_rolled_back(project, backend, cli):
     assert backend.query("SELECT count(*) FROM users") == [(0,)]
 
 
+def test_a_failing_seed_keeps_the_seeds_before_it(project, backend, cli):
+    users_project(project)
+    project.write("seeds/0003_bad.sql", "INSERT INTO users (id) VALUES (99);\nINSERT INTO nowhere VALUES (1);")
+    cli("up")
+    result = cli("seed")
+    assert result.returncode == 1 and "error: seeds/0003_bad.sql:2:" in result.stderr
+    assert "seeded 0001_demo" in result.stderr
+    assert backend.query("SELECT id FROM users WHERE id = 99") == []
+    assert backend.query("SELECT count(*) FROM users WHERE id <> 99")[0][0] > 0
+
+
 def test_baseline_records_without_running(project, backend, cli):
     users_project(project)
     project.migration("0002_more", "CREATE TABLE more (id INTEGER);", "DROP TABLE more;")

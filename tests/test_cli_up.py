@@ -134,7 +134,8 @@ def test_statements_with_semicolons_in_strings_comments_and_bodies(project, back
         /* block; comment */
         INSERT INTO t VALUES ('it''s; fine');
         """, "DROP TABLE t;")
-    assert cli("up").returncode == 0, cli("up").stderr
+    applied = cli("up")
+    assert applied.returncode == 0, applied.stderr
     assert backend.query("SELECT a FROM t") == [("it's; fine",)]
 
 
