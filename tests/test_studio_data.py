@@ -289,6 +289,12 @@ def test_the_tables_page_and_the_sidebar_list_every_table_and_view_with_its_row_
     assert re.search(r'<a href="/tables/things">things</a>\s*<span class="count">130</span>', sidebar)
 
 
+def test_row_counts_of_more_tables_than_one_query_can_hold_are_counted_in_several(data, project, monkeypatch):
+    monkeypatch.setattr(browse, "COUNTS_PER_QUERY", 2)  # 2000 columns at most on SQLite, 1664 on PostgreSQL
+    listed = {r["name"]: r["rows"] for r in client(data, project).get("/api/tables").json()["relations"]}
+    assert listed["loose"] == 75 and listed["things"] == 130 and listed["owners"] == 3 and listed["tags"] == 3
+
+
 def test_numbers_are_right_aligned_on_every_backend(data, project):
     page = client(data, project).get("/tables/things").text
     price = price_of(1)

@@ -135,7 +135,7 @@ async def relations(m: Migrator, catalog: dict[str, RelationFacts], *, count_vie
 
 
 async def _table_counts(m: Migrator, tables: list[RelationFacts]) -> dict[str, tuple[int | None, bool]]:
-    """Every table's row count in at most two queries (a page's sidebar lists them all): PostgreSQL's
+    """Every table's row count in a few queries (a page's sidebar lists them all): PostgreSQL's
     catalog estimate from ESTIMATE_ABOVE rows on, as the planner scales it; below, one count each."""
     estimates: dict[str, int | None] = {}
     if m.db.dialect == "postgres" and tables:
@@ -146,14 +146,19 @@ async def _table_counts(m: Migrator, tables: list[RelationFacts]) -> dict[str, t
     out = {t.name: (estimates[t.source], True) for t in tables
            if estimates.get(t.source) is not None and estimates[t.source] >= ESTIMATE_ABOVE}
     small = [t for t in tables if t.name not in out]
-    if small:
-        sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t.source}) AS c{i}" for i, t in enumerate(small))
+    for start in range(0, len(small), COUNTS_PER_QUERY):
+        some = small[start:start + COUNTS_PER_QUERY]
+        sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t.source}) AS c{i}" for i, t in enumerate(some))
         try:
             found = (await fetch(m, sql))[0]
-            out.update({t.name: (int(found[f"c{i}"]), False) for i, t in enumerate(small)})
+            out.update({t.name: (int(found[f"c{i}"]), False) for i, t in enumerate(some)})
         except StatementError:  # the statement timeout
-            out.update({t.name: (estimates.get(t.source), estimates.get(t.source) is not None) for t in small})
+            out.update({t.name: (estimates.get(t.source), estimates.get(t.source) is not None) for t in some})
     return out
+
+
+# A query has at most 2000 result columns on SQLite and 1664 on PostgreSQL
+COUNTS_PER_QUERY = 500
 
 
 _PG_ESTIMATES = """
