@@ -209,6 +209,8 @@ TOO_LONG = "x" * 300  # a file name over the 255 bytes most file systems allow: 
 @pytest.mark.parametrize("argv", [
     ["status", "--dir", TOO_LONG],  # the .env looked for in it (every command)
     ["status", "--url", f"file:{TOO_LONG}"],  # status's "does not exist (yet)" note
+    ["verify", "--url", f"file:{TOO_LONG}"],  # read-only: an empty database instead of a missing file
+    ["up", "--dry-run", "--url", f"file:{TOO_LONG}"],
     ["up", "--url", f"file:{TOO_LONG}"],
     ["backup", "--out", TOO_LONG],
     ["backup", "--url", f"file:{TOO_LONG}"],

@@ -5,6 +5,7 @@ status; failures are raised as MigratorError and mapped to their status by main(
 """
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -127,9 +128,8 @@ async def redo(cli: Invocation) -> int:
 
 
 async def status(cli: Invocation) -> int:
-    missing = cli.url.dialect == "sqlite" and not _sqlite_file_exists(cli.url.target)
-    async with cli.connect(read_only=True) as m:  # the project is checked first
-        if missing:
+    async with cli.connect(read_only=True) as m:  # the project and the file's name are checked first
+        if cli.url.dialect == "sqlite" and not os.path.exists(cli.url.target):
             cli.out.progress(f"note: {cli.url.target} does not exist (yet): every migration is pending")
         report = await m.status()
     if cli.args["--json"]:
@@ -138,15 +138,6 @@ async def status(cli: Invocation) -> int:
     else:
         status_table(cli.out, cli.url.display, report)
     return 0
-
-
-def _sqlite_file_exists(path: str) -> bool:
-    """Whether the file is there; a name the system cannot even look up (too long) is a configuration error."""
-    try:
-        return Path(path).exists()
-    except OSError as exc:
-        from ..errors import ConfigError
-        raise ConfigError(f"cannot open SQLite database {path}: {exc.strerror}") from None
 
 
 async def verify(cli: Invocation) -> int:

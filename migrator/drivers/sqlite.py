@@ -42,7 +42,7 @@ class SqliteDriver:
     async def connect(cls, url: DatabaseURL, *, lock_wait: float, create: bool = True,
                       read_only: bool = False) -> "SqliteDriver":
         path = url.target
-        if not create and not os.path.exists(path):
+        if not create and not _exists(path):
             # Read-only commands must not create the file: an empty in-memory database answers
             # every question the same way (no journal, everything pending).
             conn = await _open(":memory:", path)
@@ -209,6 +209,18 @@ async def _open(target: str, path: str, **options) -> aiosqlite.Connection:
         # it reports to a closed loop (a second, confusing traceback)
         await asyncio.get_running_loop().run_in_executor(None, pending._thread.join, 5)
         raise ConfigError(f"cannot open SQLite database {path}: {exc}") from None
+
+
+def _exists(path: str) -> bool:
+    """Whether the file is there; a name the system cannot look up (too long, a file as a folder)
+    is a configuration error, not a missing file."""
+    try:
+        os.stat(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ConfigError(f"cannot open SQLite database {path}: {exc.strerror}") from None
 
 
 def _refuse_unwritable(path: str, read_only: bool) -> None:
