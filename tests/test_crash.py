@@ -129,6 +129,27 @@ def test_sqlite_runner_killed_during_a_group_of_steps_leaves_journal_and_schema_
     assert [v for v, _, _ in sqlite_backend.journal()] == list(range(1, 22))
 
 
+def test_sqlite_runner_interrupted_during_a_group_of_steps_says_so_and_keeps_journal_and_schema_agreeing(
+        project, sqlite_backend):
+    """Ctrl-C: exit 130, one error line; whatever was reported is applied, and nothing half-applied."""
+    for n in range(1, 21):
+        project.migration(f"{n:04d}_t{n}", f"CREATE TABLE t{n} (id INTEGER);\n", f"DROP TABLE t{n};")
+    project.migration("0021_slow", SLOW_SQLITE, "DROP TABLE big; DROP TABLE started;")
+    runner = start_cli("up", backend=sqlite_backend, project=project)
+    wait_until(lambda: _cpu_seconds(runner.pid) > 1.5, timeout=120, what="the slow migration to run")
+    os.kill(runner.pid, signal.SIGINT)
+    _, stderr = runner.communicate(timeout=120)
+    assert runner.returncode == 130, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: interrupted; the step in progress was rolled back, with those not yet reported as "
+                      "done (`status` shows what is applied)"] and "Traceback" not in stderr
+    applied = [v for v, _, _ in sqlite_backend.journal()]
+    assert applied == list(range(1, len(applied) + 1)) and 21 not in applied
+    assert {f"t{n}" for n in range(1, 21)} & sqlite_backend.tables() == {f"t{n}" for n in applied}
+    reported = [line for line in stderr.splitlines() if line.startswith("applied ")]
+    assert len(reported) <= len(applied)
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

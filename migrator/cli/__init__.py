@@ -74,7 +74,8 @@ def _run(args, out) -> int:
         out.error(exc.lines())
         status = _log_error(log, args, "\n".join(exc.lines()), exc.exit_code)
     except KeyboardInterrupt:
-        message = "interrupted; the step in progress was rolled back (`status` shows what is applied)"
+        message = ("interrupted; the step in progress was rolled back, with those not yet reported as done "
+                   "(`status` shows what is applied)")
         out.error([message])
         status = _log_error(log, args, message, 130)
     except BaseException as exc:  # a bug: the traceback is printed, the log still says how the run ended
