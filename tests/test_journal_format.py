@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import error_of
+from conftest import error_of, start_cli
 
 OLD = Path(__file__).parent / "fixtures" / "journal-0.1.0"
 
@@ -61,6 +61,18 @@ def test_up_test_on_an_old_journal_tests_the_migrations_and_leaves_the_journal_a
     assert tested.returncode == 0, tested.stderr
     assert "schema_journal_meta" not in backend.tables() and "b" not in backend.tables()
     assert backend.journal() == [(1, "a", False)]
+
+
+def test_runners_racing_to_upgrade_an_old_journal_upgrade_it_once(project, backend):
+    project.migration("0001_a", "CREATE TABLE a (id integer);\n", "DROP TABLE a;\n")
+    project.migration("0002_b", "CREATE TABLE b (id integer);\n", "DROP TABLE b;\n")
+    backend.query("CREATE TABLE a (id integer)")
+    old_journal(backend, 1, "a", "CREATE TABLE a (id integer);\n")
+    runners = [start_cli("up", backend=backend, project=project) for _ in range(4)]
+    results = [(r.wait(timeout=120), r.stderr.read()) for r in runners]
+    assert all(status == 0 for status, _ in results), results
+    assert [action for action, _, _ in backend.events()].count("upgrade") == 1
+    assert backend.journal() == [(1, "a", False), (2, "b", False)]
 
 
 def test_a_journal_newer_than_the_runner_is_refused(project, backend, cli):
