@@ -131,3 +131,13 @@ def test_a_new_database_in_a_read_only_folder_is_one_error_line(shared_folder):
                              "read-only for this user")
     assert "Traceback" not in stderr and "Event loop is closed" not in stderr
     assert list(folder.iterdir()) == []
+
+
+@needs_root
+def test_a_migration_file_the_user_cannot_read_is_one_error_line_naming_it(shared_folder):
+    secret = shared_folder / "sql" / "0002_secret.sql"
+    secret.write_text("CREATE TABLE secret (id integer);\n")
+    os.chmod(secret, 0o600)  # root's alone (tests/test_files.py has this case for a non-root user)
+    status, stderr = as_nobody(["status", "--url", f"file:{shared_folder / 'app.db'}"], shared_folder)
+    assert status == 2
+    assert stderr == "error: sql/0002_secret.sql: cannot read it: Permission denied\n"
