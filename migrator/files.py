@@ -18,6 +18,7 @@ from .model import Migration, Problem, ProblemKind, Project, Repeatable, Script,
 DIALECTS = ("sqlite", "postgres")
 FILE_NAME = re.compile(r"^(?P<version>[0-9]+)_(?P<name>[A-Za-z0-9_-]+)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
 MAX_VERSION = 2**63 - 1  # the journal's version column: BIGINT on PostgreSQL, INTEGER on SQLite
+READ_CHUNK = 1 << 16
 REPEATABLE_NAME = re.compile(r"^(?P<name>[A-Za-z0-9_-]+?)(?:\.(?P<dialect>sqlite|postgres))?\.sql$")
 
 
@@ -49,10 +50,22 @@ def read_text(path: str | Path, display_path: str) -> str:
     return _read_text(Path(path), display_path)[0]
 
 
+def _read_bytes(path: str | Path) -> bytes:
+    # os.read rather than open(): a buffered file object per file was a third of reading
+    # thousands of small files (status reads every migration)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, READ_CHUNK):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _read_text(path: Path, display_path: str) -> tuple[str, str]:
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = _read_bytes(path)
         text = normalise(raw)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display_path}: not UTF-8 text ({exc.reason})") from None
@@ -143,6 +156,10 @@ def _select(entries: list[_Entry], dialect: str, problems: list[Problem]) -> dic
         by_version.setdefault(e.version, []).append(e)
     chosen: dict[int, _Entry] = {}
     for version, candidates in by_version.items():
+        if len(candidates) == 1:  # the usual case, decided without the checks below
+            if candidates[0].dialect in (None, dialect):
+                chosen[version] = candidates[0]
+            continue
         found = {e.name for e in candidates}
         if len(found) > 1:
             problems.append(Problem(
