@@ -125,7 +125,7 @@ class Migrator:
 
     async def status(self) -> StatusReport:
         """Every known version with its state. Read-only."""
-        applied = await self.applied()
+        applied = await self._applied_for_statuses()
         repeatables = plan.repeatable_states(self.project.repeatables, await self.journal.repeatables())
         invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
         return StatusReport(self.url.dialect, plan.current_version(applied),
@@ -135,7 +135,7 @@ class Migrator:
         """Every problem with the files and the journal; `strict` also counts pending migrations. Read-only."""
         read_rollbacks(self.project.migrations)
         invalid = await self.journal.invalid_indexes() if self._no_transaction_files() else []
-        return plan.verify(self.project, await self.applied(), strict=strict, invalid_indexes=invalid)
+        return plan.verify(self.project, await self._applied_for_statuses(), strict=strict, invalid_indexes=invalid)
 
     async def events(self, limit: int = 1000) -> list[dict]:
         return await self.journal.events(limit)
@@ -313,6 +313,14 @@ class Migrator:
                 changes.append(change)
             await self.steps.bookkeeping(writes, "(repair)")
         return changes
+
+    async def _applied_for_statuses(self) -> list[Applied]:
+        """The journal's rows as plan.statuses() needs them: the SQL kept for each row is read only
+        for the edited migrations it shows a diff of (at thousands of rows the texts were most of
+        the read)."""
+        applied = await self.journal.applied(texts=False)
+        edited = set(plan.edited(self.project.migrations, applied))
+        return [await self.journal.with_texts(a) if a.version in edited else a for a in applied]
 
     def _no_transaction_files(self) -> bool:
         """Only a no-transaction file can leave an invalid index; others need not look for one."""

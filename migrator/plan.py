@@ -37,13 +37,24 @@ def statuses(migrations: list[Migration], applied: list[Applied]) -> list[Migrat
             state = State.FAILED
         elif m is None:
             state = State.MISSING
-        elif m.up.checksum != a.checksum:
+        elif is_edited(m, a):
             state, changes = State.MODIFIED, edits(a, m)
         else:
             state = State.APPLIED
         result.append(MigrationStatus(version, a.name, state, a.applied_at, a.duration_ms, a.checksum, a.applied_by,
                                       out_of_order=a.out_of_order, has_checks=checks, changes=changes))
     return result
+
+
+def is_edited(m: Migration, a: Applied) -> bool:
+    """The file of an applied migration is not what was applied (statuses() shows it MODIFIED, with a diff)."""
+    return not a.failed and m.up.checksum != a.checksum
+
+
+def edited(migrations: list[Migration], applied: list[Applied]) -> list[int]:
+    """The versions statuses() will show edited: the only ones whose applied SQL it reads."""
+    files = {m.version: m for m in migrations}
+    return [a.version for a in applied if a.version in files and is_edited(files[a.version], a)]
 
 
 def invalid_index(index: str, table: str) -> str:

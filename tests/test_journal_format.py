@@ -86,6 +86,22 @@ def test_a_journal_newer_than_the_runner_is_refused(project, backend, cli):
     assert backend.query("SELECT value FROM schema_journal_meta") == [("3",)]
 
 
+def test_only_the_edited_migration_gets_a_diff_and_it_is_its_own(project, backend, cli):
+    # status reads the journal without the kept SQL, then the kept SQL of the edited ones only
+    for stem, table in (("0001_a", "a"), ("0002_b", "b"), ("0003_c", "c")):
+        project.migration(stem, f"CREATE TABLE {table} (id integer);\n", f"DROP TABLE {table};\n")
+    assert cli("up").returncode == 0
+    project.write("sql/0002_b.sql", "CREATE TABLE b (id bigint);\n")
+    report = json.loads(cli("status", "--json").stdout)["migrations"]
+    assert [(m["version"], m["state"]) for m in report] == [(1, "applied"), (2, "modified"), (3, "applied")]
+    changed = report[1]["changes"].splitlines()
+    assert "-CREATE TABLE b (id integer);" in changed and "+CREATE TABLE b (id bigint);" in changed
+    assert report[0].get("changes") is None and report[2].get("changes") is None
+    verify = cli("verify")
+    assert verify.returncode == 3 and "0002_b was applied but sql/0002_b.sql has changed" in verify.stderr
+    assert "-CREATE TABLE b (id integer);" in verify.stderr and "TABLE a" not in verify.stderr
+
+
 def test_an_edited_migration_is_shown_as_a_diff(project, backend, cli):
     project.migration("0001_a", "CREATE TABLE a (\n  id integer\n);\n", "DROP TABLE a;\n")
     assert cli("up").returncode == 0

@@ -99,12 +99,14 @@ class Journal:
         """All of the runner's tables exist in this runner's format."""
         return (await self._state()) == (FORMAT, 4)
 
-    async def applied(self) -> list[Applied]:
-        """Every journal row; an empty list when the journal does not exist yet (nothing is created)."""
+    async def applied(self, *, texts: bool = True) -> list[Applied]:
+        """Every journal row; an empty list when the journal does not exist yet (nothing is created).
+        `texts=False` leaves out the SQL kept for each row (with_texts() reads one row's)."""
         version = await self.format()
         if version is None:
             return []
-        rows = await self.db.fetch(self.q["applied" if version == FORMAT else f"applied_format_{version}"][0])
+        query = f"applied_format_{version}" if version != FORMAT else "applied" if texts else "applied_without_texts"
+        rows = await self.db.fetch(self.q[query][0])
         return [
             Applied(
                 version=int(r["version"]), name=r["name"], checksum=r["checksum"], rollback_sql=r["rollback_sql"],
@@ -114,6 +116,13 @@ class Journal:
             )
             for r in rows
         ]
+
+    async def with_texts(self, applied: Applied) -> Applied:
+        """`applied` (read with texts=False) with the up and rollback SQL the journal keeps for it."""
+        if await self.format() != FORMAT:  # runner 0.1.0's journal kept no up SQL
+            return applied
+        row = await self._one("applied_texts", version=applied.version)
+        return applied._replace(applied_sql=row["applied_sql"], rollback_sql=row["rollback_sql"]) if row else applied
 
     async def events(self, limit: int = 1000) -> list[dict]:
         if not await self.exists():

@@ -72,6 +72,16 @@ SELECT version, name, checksum, rollback_sql, rollback_checksum,
        applied_by, duration_ms, failed, applied_sql, out_of_order
 FROM schema_journal ORDER BY version;
 
+-- name: applied_without_texts
+-- What status and verify compare; the texts of the few edited migrations are read by applied_texts.
+SELECT version, name, checksum, NULL::text AS rollback_sql, rollback_checksum,
+       to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at,
+       applied_by, duration_ms, failed, NULL::text AS applied_sql, out_of_order
+FROM schema_journal ORDER BY version;
+
+-- name: applied_texts
+SELECT applied_sql, rollback_sql FROM schema_journal WHERE version = :version;
+
 -- name: applied_format_1
 SELECT version, name, checksum, rollback_sql, rollback_checksum,
        to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at,

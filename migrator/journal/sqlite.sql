@@ -68,6 +68,15 @@ SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, app
        applied_sql, out_of_order
 FROM schema_journal ORDER BY version;
 
+-- name: applied_without_texts
+-- What status and verify compare; the texts of the few edited migrations are read by applied_texts.
+SELECT version, name, checksum, NULL AS rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed,
+       NULL AS applied_sql, out_of_order
+FROM schema_journal ORDER BY version;
+
+-- name: applied_texts
+SELECT applied_sql, rollback_sql FROM schema_journal WHERE version = :version;
+
 -- name: applied_format_1
 SELECT version, name, checksum, rollback_sql, rollback_checksum, applied_at, applied_by, duration_ms, failed,
        NULL AS applied_sql, 0 AS out_of_order
