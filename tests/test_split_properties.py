@@ -212,21 +212,24 @@ def test_a_script_parsed_in_pieces_splits_as_when_parsed_whole(script, piece_cha
 
 
 # -- linear time ----------------------------------------------------------------------------------
+# Not speed measurements (bench/ has those): the bound is far above the split's time (~0.02 s), so a
+# busy machine does not fail it, and far below the quadratic split's (48 s), so its return does.
+HANG = 5.0
 
 @pytest.mark.parametrize("split", [split_sqlite, split_postgres], ids=["sqlite", "postgres"])
-def test_800_kb_of_semicolons_in_a_string_split_in_well_under_a_second(split):
+def test_800_kb_of_semicolons_in_a_string_split_in_linear_time(split):
     script = "CREATE TABLE t (a text);\nINSERT INTO t VALUES ('" + "a;" * 400_000 + "');\nSELECT 1;\n"
     started = time.perf_counter()
     pieces = split(script)
-    assert time.perf_counter() - started < 0.5  # took 48 s on SQLite when it was quadratic
+    assert time.perf_counter() - started < HANG  # took 48 s on SQLite when it was quadratic; 0.02 s now
     assert len(pieces) == 3 and len(pieces[1].sql) > 800_000
 
 
-def test_a_trigger_with_thousands_of_statements_splits_in_well_under_a_second():
+def test_a_trigger_with_thousands_of_statements_splits_in_linear_time():
     script = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n" + "UPDATE t SET a = ';';\n" * 20_000 + "END;\nSELECT 1;"
     started = time.perf_counter()
     pieces = split_sqlite(script)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < HANG
     assert [p.sql[:14] for p in pieces] == ["CREATE TRIGGER", "SELECT 1;"]
 
 
