@@ -119,6 +119,17 @@ class Databases:
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+    def settle(self, backend: str) -> None:
+        """PostgreSQL: a checkpoint, so a run does not pay for writing out what the one before it
+        left dirty (at N=5000 a run writes thousands of tables, and which subject met the
+        checkpoint that followed was luck)."""
+        if backend == "sqlite":
+            return
+        import psycopg
+        with psycopg.connect(self.pg_admin, autocommit=True) as admin:
+            admin.execute("CHECKPOINT")
+
+
 def _with_database(url: str, name: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
     parts = urlsplit(url)
@@ -157,6 +168,7 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
         # 1. In-process: one run of the runner; the floor (and plain sqlite3) run the same range of
         #    migrations in chunks between the runner's steps, so all see the same minute of a noisy machine.
         others = [s for s in in_process if s is not runner]
+        dbs.settle(backend)
         async with contextlib.AsyncExitStack() as stack:
             rdb = await stack.enter_async_context(dbs.fresh(backend))
             for subject in others:
@@ -191,6 +203,7 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
             if (subject.name, backend) in results.broken:
                 continue
             gc.collect()
+            dbs.settle(backend)
             try:
                 async with dbs.fresh(backend) as db:
                     t = times[subject.name] = {"up": await subject.up(db)}
