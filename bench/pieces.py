@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import workload  # noqa: E402
-from migrator.drivers import Guard, Lock  # noqa: E402
+from migrator.drivers import Guard  # noqa: E402
 from migrator.drivers.pg_text import inline  # noqa: E402
 from migrator.drivers.postgres import _try_lock  # noqa: E402
 from migrator.journal import queries  # noqa: E402

@@ -107,6 +107,10 @@ def pg_database(pg_admin_url):
 
 # -- the backend fixture ---------------------------------------------------------------------------
 
+# The runner's own tables (migrator/journal/<dialect>.sql): what a database holds with every migration rolled back.
+JOURNAL_TABLES = frozenset({"schema_journal", "schema_journal_events", "schema_journal_repeatable", "schema_journal_meta"})
+
+
 @dataclass
 class Backend:
     """One database under test: its runner URL and a plain way to look inside it."""
@@ -259,9 +263,14 @@ def run_cli(*args: str, backend: Backend | None = None, project: Project | None 
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start_cli(*args: str, backend: Backend, project: Project, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(RUNNER), *args, "--url", backend.url], cwd=project.root,
-                            env=env or runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_cli(*args: str, backend: Backend | None = None, project: Project | None = None, env: dict | None = None,
+              cwd: Path | None = None) -> subprocess.Popen:
+    """`python runner.py ARGS` started as run_cli() runs it, for a test that acts while it runs."""
+    command = [sys.executable, str(RUNNER), *args]
+    if backend is not None:
+        command += ["--url", backend.url]
+    return subprocess.Popen(command, cwd=cwd or (project.root if project else None), env=env or runner_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_until(condition, *, timeout: float = 30.0, what: str = "condition") -> None:

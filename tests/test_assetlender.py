@@ -3,15 +3,13 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import JOURNAL_TABLES, ROOT, run_cli
 
 KPIS = {
     "total_applications": 12, "approved_applications": 6, "approval_rate": Decimal("0.75"),
     "funded_applications": 4, "funded_volume": 1000000, "payments_due": 16, "late_payments": 4,
     "delinquency_rate": Decimal("0.25"), "overdue_amount": 10000,
 }
-JOURNAL_TABLES = {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
-                            "schema_journal_meta"}
 
 
 def cli(backend, *args):

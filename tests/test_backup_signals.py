@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import RUNNER, error_of, run_cli, runner_env, wait_until
+from conftest import error_of, run_cli, start_cli, wait_until
 
 SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT")]
 EVENT_TIMEOUT = 60  # seconds: a bound on waiting for an event, not an expected duration
@@ -65,11 +65,6 @@ def child_running(runner: subprocess.Popen, program: str) -> int:
 
     wait_until(appeared, timeout=EVENT_TIMEOUT, what=f"{program} to start")
     return found[0]
-
-
-def start(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(RUNNER), *args], cwd=cwd, env=runner_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(runner: subprocess.Popen) -> tuple[int, str]:
@@ -123,7 +118,7 @@ def test_a_signal_stops_pg_dump_and_leaves_no_file(signum, pg_table, tmp_path):
     out = tmp_path / "backups"
     out.mkdir()
     with table_locked(pg_table, "kept"):
-        runner = start("backup", "--url", pg_table, "--out", str(out / "kept.dump"), "--lock-wait=600", cwd=tmp_path)
+        runner = start_cli("backup", "--url", pg_table, "--out", str(out / "kept.dump"), "--lock-wait=600", cwd=tmp_path)
         pg_dump = child_running(runner, "pg_dump --format")
         session_waiting(pg_table, "pg_dump", runner)
         # in progress: written under a temporary name, nothing under the final one
@@ -144,7 +139,7 @@ def test_pg_dump_does_not_outlive_a_runner_killed_outright(pg_table, tmp_path):
     out = tmp_path / "backups"
     out.mkdir()
     with table_locked(pg_table, "kept"):
-        runner = start("backup", "--url", pg_table, "--out", str(out / "kept.dump"), "--lock-wait=600", cwd=tmp_path)
+        runner = start_cli("backup", "--url", pg_table, "--out", str(out / "kept.dump"), "--lock-wait=600", cwd=tmp_path)
         pg_dump = child_running(runner, "pg_dump --format")
         session_waiting(pg_table, "pg_dump", runner)
         runner.kill()
@@ -177,7 +172,7 @@ def _backup_then_change(url: str, folder: Path) -> Path:
 def test_a_signal_stops_a_postgres_restore_and_changes_nothing(pg_table, tmp_path):
     dump = _backup_then_change(pg_table, tmp_path)
     with table_locked(pg_table, "kept", mode="ACCESS SHARE"):  # the restore must drop it: it waits
-        runner = start("restore", str(dump), "--url", pg_table, "--lock-wait=600", cwd=tmp_path)
+        runner = start_cli("restore", str(dump), "--url", pg_table, "--lock-wait=600", cwd=tmp_path)
         child_running(runner, "psql --no-psqlrc")
         session_waiting(pg_table, "psql", runner)
         programs = children(runner.pid)  # psql, and pg_restore unless it has written everything already
@@ -193,7 +188,7 @@ def test_a_signal_stops_a_postgres_restore_and_changes_nothing(pg_table, tmp_pat
 def test_a_postgres_restore_killed_outright_changes_nothing(pg_table, tmp_path):
     dump = _backup_then_change(pg_table, tmp_path)
     with table_locked(pg_table, "kept", mode="ACCESS SHARE"):
-        runner = start("restore", str(dump), "--url", pg_table, "--lock-wait=600", cwd=tmp_path)
+        runner = start_cli("restore", str(dump), "--url", pg_table, "--lock-wait=600", cwd=tmp_path)
         child_running(runner, "psql --no-psqlrc")
         session_waiting(pg_table, "psql", runner)
         programs = children(runner.pid)
@@ -250,7 +245,7 @@ def test_a_signal_stops_a_sqlite_backup_and_leaves_no_file(signum, tmp_path):
     out = tmp_path / "backups"
     out.mkdir()
     with sqlite_locked(live, "EXCLUSIVE"):  # the backup's read waits for it
-        runner = start("backup", "--url", f"file:{live}", "--out", str(out / "copy.db"), "--lock-wait=600",
+        runner = start_cli("backup", "--url", f"file:{live}", "--out", str(out / "copy.db"), "--lock-wait=600",
                        cwd=tmp_path)
         wait_until(lambda: any(out.iterdir()) or runner.poll() is not None, timeout=EVENT_TIMEOUT,
                    what="the partial file")
@@ -282,7 +277,7 @@ def test_a_signal_stops_a_sqlite_restore_and_changes_nothing(tmp_path):
     backup = sqlite_db(tmp_path / "backup.db", 1)
     live = sqlite_db(tmp_path / "live.db", 42, 43)
     with sqlite_locked(live, "DEFERRED"):  # a reader: the restore cannot commit while it reads
-        runner = start("restore", str(backup), "--url", f"file:{live}", "--lock-wait=600", cwd=tmp_path)
+        runner = start_cli("restore", str(backup), "--url", f"file:{live}", "--lock-wait=600", cwd=tmp_path)
         # copying: connected to the live database (the checks before are done) and reading the backup
         wait_until(lambda: runner.poll() is not None or (has_open(runner.pid, live)
                                                          and holds_a_lock_on(runner.pid, backup)),

@@ -1,7 +1,7 @@
 """`down` and `redo`: newest first, each in its own transaction, from the file or the stored copy."""
 import pytest
 
-from conftest import error_of
+from conftest import JOURNAL_TABLES, error_of
 
 
 @pytest.fixture
@@ -32,8 +32,7 @@ def test_down_count_to_and_all(three, backend, cli):
     assert versions(backend) == [1]
     assert cli("down", "--all").returncode == 0
     assert versions(backend) == []
-    assert backend.tables() == {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
-                            "schema_journal_meta"}
+    assert backend.tables() == JOURNAL_TABLES
 
 
 def test_down_uses_the_stored_copy_when_the_file_is_gone(three, project, backend, cli):

@@ -1,7 +1,7 @@
 """`up`: each migration in its own transaction with its journal row; errors name file and line."""
 import json
 
-from conftest import run_cli
+from conftest import JOURNAL_TABLES, run_cli
 
 USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
 LOANS = "CREATE TABLE loans (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n"
@@ -82,8 +82,7 @@ def test_single_transaction_is_all_or_nothing(project, backend, cli):
     result = cli("up", "--single-transaction")
     assert result.returncode == 1
     assert "error: sql/0003_broken.sql:1:" in result.stderr
-    assert backend.tables() - {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
-                            "schema_journal_meta"} == set()
+    assert backend.tables() - JOURNAL_TABLES == set()
     assert backend.journal() == []
     project.write("sql/0003_broken.sql", "SELECT 1;")
     assert cli("up", "--single-transaction").returncode == 0

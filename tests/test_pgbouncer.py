@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import psycopg
 
-from conftest import RUNNER, error_of, run_cli, runner_env
+from conftest import JOURNAL_TABLES, error_of, run_cli, start_cli
 
 
 def ordered_project(project, migrations: int) -> None:
@@ -36,9 +35,7 @@ def advisory_locks(plain_url: str) -> int:
 
 def test_six_runners_at_once_through_the_pooler_apply_each_migration_once_in_order(project, pooled_backend):
     ordered_project(project, 50)
-    command = [sys.executable, str(RUNNER), "up", "--url", pooled_backend.url, "--lock-wait", "120"]
-    runners = [subprocess.Popen(command, cwd=project.root, env=runner_env(), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    runners = [start_cli("up", "--lock-wait", "120", backend=pooled_backend, project=project) for _ in range(6)]
     outputs = [(r.wait(timeout=300), *r.communicate()) for r in runners]
 
     assert [code for code, _, _ in outputs] == [0] * 6, outputs
@@ -82,8 +79,7 @@ def test_the_everyday_commands_work_through_the_pooler(project, pooled_backend):
     assert cli("drift").returncode == 0
     assert cli("check").returncode == 0
     assert cli("down", "--all").returncode == 0
-    pooled_backend.query("DROP TABLE schema_journal, schema_journal_events, schema_journal_repeatable, "
-                         "schema_journal_meta")
+    pooled_backend.query(f"DROP TABLE {', '.join(sorted(JOURNAL_TABLES))}")
     pooled_backend.query("CREATE TABLE applied_order (id bigserial PRIMARY KEY, version integer NOT NULL UNIQUE)")
     assert cli("baseline", "1").returncode == 0
     assert cli("up").returncode == 0

@@ -6,7 +6,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import ThrowawayCluster, error_of, run_cli, wait_until
+from conftest import JOURNAL_TABLES, ThrowawayCluster, error_of, run_cli, wait_until
 
 pytestmark = pytest.mark.all_pg_versions  # server messages, error positions, no-transaction files: see tests/pg_servers.py
 
@@ -32,8 +32,7 @@ def test_plpgsql_function_do_block_and_trigger_run_whole(project, pg_backend, pg
     assert result.returncode == 0, result.stderr
     assert pg_backend.query("SELECT item_id, note FROM audit") == [(1, "added; by trigger")]
     assert pg_cli("down").returncode == 0
-    assert pg_backend.tables() == {"schema_journal", "schema_journal_events", "schema_journal_repeatable",
-                            "schema_journal_meta"}
+    assert pg_backend.tables() == JOURNAL_TABLES
 
 
 def test_concurrently_without_the_directive_fails_cleanly(project, pg_backend, pg_cli):
@@ -204,8 +203,7 @@ def test_backup_and_restore_as_the_database_owner_with_a_password(project, passw
     assert "right-Pa55word" not in made.stdout + made.stderr + restored.stdout + restored.stderr
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
         assert conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").fetchall() == [
-            ("first",), ("schema_journal",), ("schema_journal_events",), ("schema_journal_meta",),
-            ("schema_journal_repeatable",)]
+            (name,) for name in sorted({"first", *JOURNAL_TABLES})]
         assert conn.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'").fetchone() \
             == ("pg_database_owner",)
 

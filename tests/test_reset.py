@@ -1,7 +1,7 @@
 """`reset`: drop everything, then up and seed; only where it is safe."""
 import pytest
 
-from conftest import run_cli, runner_env
+from conftest import JOURNAL_TABLES, run_cli, runner_env
 
 pytestmark = pytest.mark.all_pg_versions  # reset's drop list is read from the catalog: see tests/pg_servers.py
 
@@ -21,8 +21,7 @@ def test_reset_drops_objects_made_by_hand_and_rebuilds(project, backend, cli):
     assert result.returncode == 0, result.stderr
     assert "dropped table " in result.stdout and "handmade" in result.stdout
     assert "reset: dropped" in result.stdout and "applied 1 migration(s), ran 1 seed file(s)" in result.stdout
-    assert backend.tables() == {"users", "schema_journal", "schema_journal_events", "schema_journal_repeatable",
-                            "schema_journal_meta"}
+    assert backend.tables() == {"users", *JOURNAL_TABLES}
     assert backend.query("SELECT id FROM users") == [(1,)]
     assert [v for v, _, _ in backend.journal()] == [1]
 

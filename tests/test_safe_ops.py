@@ -1,7 +1,7 @@
 """Production safety: `up --test`, lock timeouts with retries, statement timeouts."""
 import psycopg
 
-from conftest import error_of, run_cli, start_cli, wait_until
+from conftest import error_of, run_cli, start_cli
 
 
 def base(project):
