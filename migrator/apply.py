@@ -17,7 +17,7 @@ from .drivers import Driver, Guard, Sql
 from .errors import ConfigError, MigratorError, ScriptError, StatementError
 from .datachecks import data_checks
 from .plan import invalid_index
-from .sqlfacts import facts
+from .sqlfacts import facts, indexes_created
 from .journal import Journal
 from .model import Migration, Repeatable, Rollback, Seed, StepResult, directives
 from .split import line_of, split
@@ -248,7 +248,7 @@ class Applier:
 
     async def _invalid_indexes_of(self, sql: str) -> list[tuple[str, str]]:
         """The invalid indexes among those the file creates."""
-        created = {f.name for f in facts(sql, self.db.dialect) if f.action == "create" and f.kind == "index"}
+        created = indexes_created(sql, self.db.dialect)
         if not created:
             return []
         try:

@@ -329,12 +329,11 @@ class Migrator:
     async def _refuse_repair_over_invalid_indexes(self, failed: list[Migration]) -> None:
         """Clearing a failed CREATE INDEX CONCURRENTLY while its index is invalid would let `up` skip
         it (IF NOT EXISTS) and call it applied: the index must be dropped first."""
-        if not failed:
+        from .sqlfacts import indexes_created
+        created = {name for m in failed for name in indexes_created(m.up.sql, self.db.dialect)}
+        if not created:
             return
-        from .sqlfacts import facts
-        invalid = dict(await self.journal.invalid_indexes())
-        mine = [(index, invalid[index]) for m in failed for f in facts(m.up.sql, self.db.dialect)
-                if f.action == "create" and f.kind == "index" and f.name in invalid for index in [f.name]]
+        mine = [(index, table) for index, table in await self.journal.invalid_indexes() if index in created]
         if mine:
             raise ProblemsFound([Problem(ProblemKind.INVALID_INDEX, plan.invalid_index(i, t)) for i, t in mine],
                                 "repair refuses: a failed migration left an invalid index; nothing was changed:")

@@ -66,6 +66,11 @@ def facts(sql: str, dialect: str) -> list[Fact]:
     return found
 
 
+def indexes_created(sql: str, dialect: str) -> set[str]:
+    """The names of the indexes the SQL creates (what an unfinished CREATE INDEX CONCURRENTLY can leave invalid)."""
+    return {f.name for f in facts(sql, dialect) if f.action == "create" and f.kind == "index"}
+
+
 class _Reader:
     """A cursor over one statement's tokens."""
 
