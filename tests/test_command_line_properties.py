@@ -22,8 +22,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli, runner_env
-from generated_inputs import report
+from conftest import report_inputs, run_cli, runner_env
 from migrator import cli
 from migrator.cli.grammar import commands, option_values
 from migrator.cli.parse import UsageError, asks_for, parse_command_line
@@ -144,11 +143,11 @@ def only_temporary_databases():
 
 
 @pytest.fixture(scope="module")
-def tally(request):
+def tally():
     counts: Counter = Counter()
     yield counts
     statuses = ", ".join(f"exit {s}: {n}" for s, n in sorted(k for k in counts.items() if isinstance(k[0], int)))
-    report(request.config, f"command line: {counts['inputs']} random argument lists run through main(): "
+    report_inputs(f"command line: {counts['inputs']} random argument lists run through main(): "
                            f"{counts['ran']} ran a command, {counts['refused']} were refused as usage errors, "
                            f"{counts['answered --help or --version']} answered --help or --version ({statuses}); "
                            f"and {counts['studio: parsed, not run']} `studio` lines parsed, not served")

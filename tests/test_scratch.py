@@ -3,12 +3,11 @@ migrations and rollbacks do, and a prelude run in them before the migrations."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import psycopg
 import pytest
 
-from conftest import Backend, _with_database, error_of, run_cli
+from conftest import Backend, error_of, fresh_pg_database, pg_backend_at, run_cli
 from migrator.errors import ConfigError, ScriptError
 from migrator.scratch import _cleaned_up
 
@@ -22,15 +21,8 @@ def scratch(request, backend, tmp_path) -> Backend:
         path = tmp_path / "scratch.db"
         yield Backend("sqlite", f"file:{path}", sqlite_path=path)
         return
-    admin = request.getfixturevalue("pg_admin_url")
-    name = f"runner_scratch_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    plain = _with_database(admin, name)
-    scheme = "postgresql" if backend.name == "asyncpg" else "postgresql+psycopg"
-    yield Backend(backend.name, plain.replace("postgresql://", f"{scheme}://", 1), plain_url=plain)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database(request.getfixturevalue("pg_admin_url"), "runner_scratch_test") as plain:
+        yield pg_backend_at(backend.name, plain)
 
 
 def objects(db: Backend) -> list[str]:
@@ -98,13 +90,9 @@ def test_drift_reports_a_migration_that_fails_on_the_scratch_database(project, b
 
 
 def test_a_scratch_url_whose_search_path_is_another_schema_keeps_that_schema(project, pg_backend, request):
-    admin = request.getfixturevalue("pg_admin_url")
-    name = f"runner_scratch_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    plain = _with_database(admin, name)
-    try:
+    with fresh_pg_database(request.getfixturevalue("pg_admin_url"), "runner_scratch_test") as plain:
         with psycopg.connect(plain, autocommit=True) as conn:
+            name = conn.execute("SELECT current_database()").fetchone()[0]
             conn.execute(f'DROP SCHEMA public; CREATE SCHEMA app; ALTER DATABASE "{name}" SET search_path = app')
         project.migration("0001_a", "CREATE TABLE a (x INTEGER);\n", "DROP TABLE a;\n")
         for _ in range(2):  # the second run finds the schema to create in
@@ -114,9 +102,6 @@ def test_a_scratch_url_whose_search_path_is_another_schema_keeps_that_schema(pro
             assert conn.execute("SELECT nspname::text FROM pg_namespace WHERE nspname = 'app'").fetchall() == [("app",)]
             assert conn.execute("SELECT relname::text FROM pg_class WHERE relnamespace = 'app'::regnamespace"
                                 ).fetchall() == []
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_schema_from_files_leaves_a_scratch_url_empty(project, backend, scratch):
