@@ -175,8 +175,8 @@ class Applier:
                     if err.lock_timeout:
                         err.message += await self._who_holds(parts)
                     raise
-                if err.lost:  # SQLite rolled back the group: those steps were never done
-                    del self._unreported[-err.lost:]
+                if err.lost:  # SQLite rolled back the group: its steps, all unreported, were never done
+                    self._unreported.clear()
                 await self.db.flush()  # what was done before is durable and reported before the wait
                 self._report()
                 delay = min(30.0, 0.5 * 2 ** (attempt - 1))
@@ -293,8 +293,10 @@ class Applier:
         if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
             # The database may have rolled back more than the step in progress: report nothing more.
             self._unreported.clear()
-        elif getattr(exc, "lost", 0):
-            del self._unreported[-exc.lost:]  # rolled back by the database with the failed step
+        elif getattr(exc, "lost", False):
+            # rolled back by the database with the failed step: every step not yet reported (a step
+            # is reported once durable, so those are exactly the steps of the lost group)
+            self._unreported.clear()
         if exc is None:
             await self.db.flush()
         else:

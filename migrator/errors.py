@@ -93,8 +93,8 @@ class StatementError(Exception):
 
     `op`: the index of the failing operation in its unit (None outside a unit); `offset`: the
     0-based character index of the failing statement in that Script's SQL (None when the
-    failure is not a statement of a script, or the database does not say); `lost`: how many
-    earlier units, not yet durable, the database rolled back with this one.
+    failure is not a statement of a script, or the database does not say); `lost`: the database
+    rolled back, with this unit, every earlier one not yet durable (SQLite's open group).
     """
 
     def __init__(self, message: str, offset: int | None = None, detail: str | None = None, hint: str | None = None,
@@ -103,7 +103,7 @@ class StatementError(Exception):
         self.message, self.offset, self.detail, self.hint = message, offset, detail, hint
         self.lock_timeout = lock_timeout
         self.op, self.sqlstate = op, sqlstate
-        self.lost = 0
+        self.lost = False
 
 
 class CheckFailed(StatementError):

@@ -141,7 +141,7 @@ class SqliteDriver:
                 # SQLite rolled the whole transaction back itself (an interrupt, a full disk, an
                 # I/O error): the earlier units of the group, never reported, went with it.
                 if isinstance(exc, StatementError):
-                    exc.lost = self._uncommitted
+                    exc.lost = True
                 self._uncommitted, self._group_started = 0, None
             raise
         return Outcome(skipped=False, durable=self._commit_if_due(conn))
