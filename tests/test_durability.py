@@ -71,6 +71,21 @@ async def test_the_final_commit_follows_the_servers_own_setting(pg_backend, proj
     assert rows == [{"unchanged": True}]
 
 
+async def test_up_returns_durable_where_the_database_turned_synchronous_commit_off(pg_backend, project):
+    """A database (or role, or server) with synchronous_commit off would make the run's final
+    commit asynchronous too: the runner raises it to `local` there."""
+    database = pg_backend.plain_url.rsplit("/", 1)[1].split("?")[0]
+    pg_backend.query(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+    recording_migrations(project, 3)
+    async with Migrator.connect(pg_backend.url, project.root) as m:
+        await m.up()
+        rows = await m.db.fetch("SELECT version, lsn <= pg_current_wal_flush_lsn() AS flushed FROM seen "
+                                "ORDER BY version")
+        setting = await m.db.fetch("SELECT current_setting('synchronous_commit') AS value")
+    assert [(r["version"], r["flushed"]) for r in rows] == [(1, True), (2, True), (3, True)]
+    assert setting == [{"value": "off"}]  # the session's own setting is left as the database has it
+
+
 async def test_the_final_commit_works_where_logical_messages_are_not_allowed(pg_backend, project):
     """A role without EXECUTE on pg_logical_emit_message still gets a durable end of the run."""
     role = f"runner_no_messages_{uuid.uuid4().hex[:8]}"

@@ -30,6 +30,9 @@ TIMING = ("57014", "40P01", "40001")
 # A lock timeout is: the locks the file took are this transaction's already, so only the statement
 # that waited waits again, and for no longer than this.
 RELOCK = "SET LOCAL lock_timeout = '20ms'"
+# A commit the runner reports as durable waits for the WAL flush even where the role, the database
+# or the server turned synchronous_commit off (a stronger setting, such as remote_apply, is kept).
+DURABLE = "SELECT set_config('synchronous_commit', 'local', true) WHERE current_setting('synchronous_commit') = 'off'"
 
 
 class PostgresDriver:
@@ -93,10 +96,10 @@ class PostgresDriver:
         # logical-decoding message is the smallest such write. The WAL is one sequence: flushing it
         # up to this commit flushes every earlier asynchronous commit too.
         try:
-            await self._simple("BEGIN; SELECT pg_logical_emit_message(true, 'migrator', 'durable'); COMMIT")
+            await self._simple(f"BEGIN; {DURABLE}; SELECT pg_logical_emit_message(true, 'migrator', 'durable'); COMMIT")
         except StatementError:  # not allowed to (EXECUTE revoked): a catalog write is WAL too
             await self._rollback()
-            await self._simple("BEGIN; CREATE TEMPORARY TABLE runner_durable () ON COMMIT DROP; COMMIT")
+            await self._simple(f"BEGIN; {DURABLE}; CREATE TEMPORARY TABLE runner_durable () ON COMMIT DROP; COMMIT")
         self._unflushed = False
         self._durable_at = time.perf_counter()
 
@@ -114,7 +117,7 @@ class PostgresDriver:
         if self._durable_at is None:
             self._durable_at = started
         synchronous = started - self._durable_at >= WINDOW  # this commit makes everything durable
-        head = ["BEGIN", *self._settings] + ([] if synchronous else ["SET LOCAL synchronous_commit = off"])
+        head = ["BEGIN", *self._settings] + ([DURABLE] if synchronous else ["SET LOCAL synchronous_commit = off"])
         message = Message(head)
         ops = unit.ops
         try:
