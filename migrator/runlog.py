@@ -83,14 +83,16 @@ class RunLog:
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                   "run": self.run_id, "event": event, **fields}
         line = json.dumps(self._redact(record), ensure_ascii=False) + "\n"
+        data = line.encode("utf-8")
         try:
-            os.write(self._fd, line.encode("utf-8"))
+            while data:  # a write can be short (a size limit reached mid-line): the rest then fails
+                data = data[os.write(self._fd, data):]
         except OSError as exc:  # a full disk, a file system gone read-only
             self.close()
             message = f"cannot write the log file {self.path}: {exc.strerror}"
             if refuse:
                 raise ConfigError(message) from None
-            self.warn(f"{message}; the run goes on without it")
+            self.warn(f"{message}; the rest of this run is not logged")
 
     def close(self) -> None:
         if self._fd is not None:

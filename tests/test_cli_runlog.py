@@ -1,7 +1,9 @@
 """--log-file / $RUNNER_LOG_FILE: one JSON object per line per event of a run, never a password."""
 import json
+import subprocess
+import sys
 
-from conftest import run_cli, runner_env
+from conftest import RUNNER, run_cli, runner_env
 
 USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
 LOANS = "CREATE TABLE loans (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n"
@@ -103,3 +105,30 @@ def test_a_run_failing_before_it_starts_reports_its_own_error_when_the_log_canno
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "bogus" in result.stderr.splitlines()[0]
     assert "Traceback" not in result.stderr
+
+
+def test_a_log_file_that_fills_up_mid_run_is_a_warning_and_the_run_goes_on(project, pg_backend, tmp_path):
+    """The start line was written, a later one cannot be (here: a file-size limit, EFBIG; on
+    PostgreSQL, whose files the limit does not reach)."""
+    import resource
+    project.migration("0001_a", "CREATE TABLE a (id integer);", "DROP TABLE a;")
+    project.migration("0002_b", "CREATE TABLE b (id integer);", "DROP TABLE b;")
+    measured = run_cli("up", "--log-file", str(tmp_path / "one.jsonl"), backend=pg_backend, project=project)
+    assert measured.returncode == 0, measured.stderr
+    assert run_cli("down", "--all", backend=pg_backend, project=project).returncode == 0
+    start_line = (tmp_path / "one.jsonl").read_bytes().split(b"\n")[0]
+    limit = len(start_line) + 40  # room for the start line (its pid may be longer), not for the next one
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    log = tmp_path / "two.jsonl"
+    result = subprocess.run([sys.executable, str(RUNNER), "up", "--url", pg_backend.url, "--log-file", str(log)],
+                            cwd=project.root, env=runner_env(), capture_output=True, text=True, preexec_fn=limited,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: cannot write the log file {log}: File too large; the rest of this run is not logged" \
+        in result.stderr.splitlines()
+    lines = log.read_text().split("\n")  # the start line, then what fitted of the next one
+    assert json.loads(lines[0])["event"] == "start" and len(lines) == 2 and not lines[1].endswith("}")
+    assert [version for version, _, _ in pg_backend.journal()] == [1, 2]
