@@ -61,7 +61,7 @@ class DatabaseURL(NamedTuple):
         """SQLite, or PostgreSQL on this machine: every host (and hostaddr) local or a socket folder."""
         if self.dialect == "sqlite":
             return True
-        hosts = [h for h in self.hosts if h] or [os.environ.get("PGHOST", "")]
+        hosts = [h for h in self.hosts if h] or _environment_list("PGHOST")
         hosts += [a for k, v in self.parameters if k == "hostaddr" for a in v.split(",")]
         return all(_is_local_host(h) for h in hosts)
 
@@ -85,10 +85,10 @@ class DatabaseURL(NamedTuple):
         """What makes two URLs the same database, whatever the driver or spelling."""
         if self.dialect == "sqlite":
             return ("sqlite", os.path.realpath(self.target))
-        hosts = [h for h in self.hosts if h] or [os.environ.get("PGHOST", "")]
+        hosts = [h for h in self.hosts if h] or _environment_list("PGHOST")
         hosts = tuple("localhost" if _is_local_host(h) else h.lower() for h in hosts)
-        default_port = os.environ.get("PGPORT") or "5432"
-        ports = tuple(p or default_port for p in self.ports) or (default_port,)
+        default_ports = [p or "5432" for p in _environment_list("PGPORT")]
+        ports = tuple(p or default_ports[0] for p in self.ports) or tuple(default_ports)
         return ("postgres", hosts, ports, self.database_name)
 
     def with_database(self, name: str) -> "DatabaseURL":
@@ -250,6 +250,11 @@ def _decode(text: str, refuse) -> str:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:
         raise refuse("a %XX escape that is not UTF-8") from None
+
+
+def _environment_list(name: str) -> list[str]:
+    """$PGHOST or $PGPORT as libpq reads them: a comma-separated list ([""] when unset)."""
+    return os.environ.get(name, "").split(",")
 
 
 def _hostspec(spec: str, refuse) -> tuple[tuple[str, ...], tuple[str, ...]]:

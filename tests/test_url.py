@@ -130,6 +130,16 @@ def test_a_host_given_as_a_parameter_decides_whether_the_database_is_local():
     assert not parse("postgresql://localhost,prod.example.com/db").is_local
 
 
+def test_pghost_and_pgport_are_lists_as_libpq_reads_them(monkeypatch):
+    monkeypatch.setenv("PGHOST", "localhost,/var/run/postgresql")
+    monkeypatch.delenv("PGPORT", raising=False)
+    assert parse("postgresql:///db").is_local
+    monkeypatch.setenv("PGHOST", "localhost,prod.example.com")
+    assert not parse("postgresql:///db").is_local
+    monkeypatch.setenv("PGPORT", "5432,5433")
+    assert parse("postgresql:///db").identity == parse("postgresql://localhost:5432,prod.example.com:5433/db").identity
+
+
 def test_every_password_parameter_is_hidden_and_repr_shows_none():
     url = parse("postgresql://u:one@h/db?sslpassword=two&sslmode=require")
     assert url.display == "postgresql://u:***@h/db?sslpassword=***&sslmode=require"
