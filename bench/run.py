@@ -188,6 +188,7 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
             # status and verify with N applied, against "start Python, import the driver, connect,
             # run one query", on the runner's database, several times: each is a fraction of a second.
             checks = [("status floor", lambda: floor.status(rdb)), ("status", lambda: cli.status(rdb)),
+                      ("status floor + files", lambda: floor.status(rdb, project)),
                       ("verify", lambda: cli.verify(rdb))]
             for rep in range(status_reps):
                 for label, fn in _rotated(checks, run + rep):
@@ -220,6 +221,10 @@ async def measure_migrations(backend: str, n: int, runs: int, dbs: Databases, re
         for name, t in times.items():
             for op in ("up", "down"):
                 results.add(backend, n, op, name, t[op], base[op])
+        for floor_s, files_s, status_s in zip(rt["status floor"], rt["status floor + files"], rt["status"]):
+            # informative: the floor that also reads and hashes the N files, which status must compare
+            results.add(backend, n, "status", "floor + files", files_s, floor_s)
+            results.add(backend, n, "status", "runner-cli / (floor + files)", status_s, files_s)
         for floor_s, status_s, verify_s in zip(rt["status floor"], rt["status"], rt["verify"]):
             results.add(backend, n, "status", "floor", floor_s, floor_s)
             results.add(backend, n, "status", "runner-cli", status_s, floor_s)

@@ -123,8 +123,9 @@ class Floor:
         return time.perf_counter() - start
 
     @staticmethod
-    def startup_program(db: Database) -> str:
-        """`python -c` text: start Python, import the driver, connect, run the one query `status` needs."""
+    def startup_program(db: Database, project: Path | None = None) -> str:
+        """`python -c` text: start Python, import the driver, connect, run the one query `status` needs;
+        with `project`, also read and hash every file of its sql/ (what `status` compares)."""
         query = "SELECT version, checksum FROM schema_journal ORDER BY version"
         if db.backend == "sqlite":
             body = (f"import aiosqlite\nc = await aiosqlite.connect({db.path!r})\n"
@@ -134,11 +135,16 @@ class Floor:
         else:
             body = (f"import psycopg\nc = await psycopg.AsyncConnection.connect({db.dsn!r})\n"
                     f"await (await c.execute({query!r})).fetchall()\nawait c.close()")
+        if project is not None:
+            body += (f"\nimport hashlib, os\nfolder = {str(project / 'sql')!r}\n"
+                     "for name in sorted(os.listdir(folder)):\n"
+                     "    with open(os.path.join(folder, name), 'rb') as f:\n"
+                     "        hashlib.sha256(f.read()).hexdigest()")
         indented = "\n".join("    " + line for line in body.splitlines())
         return f"import asyncio\nasync def main():\n{indented}\nasyncio.run(main())\n"
 
-    def status(self, db: Database) -> float:
-        return _timed_run([PYTHON, "-c", self.startup_program(db)])
+    def status(self, db: Database, project: Path | None = None) -> float:
+        return _timed_run([PYTHON, "-c", self.startup_program(db, project)])
 
 
 class SyncSqlite(Floor):
