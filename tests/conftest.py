@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +34,11 @@ PG_DRIVERS = BACKENDS[1:]
 # -- PostgreSQL servers ----------------------------------------------------------------------------
 
 def pytest_configure(config):
+    # Tests press Ctrl-C on the runner as a terminal would (SIGINT). A shell starts a background
+    # command (`bash .ci/run &`) with SIGINT ignored, which every runner would inherit and keep:
+    # the runners get the disposition a terminal gives them instead.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         config.pg_servers = pg_servers.choose()
         pg_servers.require(config.pg_servers, os.environ.get("TEST_PG_REQUIRE", ""))
