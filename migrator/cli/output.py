@@ -78,8 +78,11 @@ def status_table(out: Output, display_url: str, report) -> None:
     out.result(f"database: {display_url} ({report.dialect})")
     checks = any(s.has_checks for s in report.migrations)  # the column only where checks/ is used
     rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION") + (("CHECKS",) if checks else ())]
+    # a state's word looked up once per state, not per row (an enum's .value is slow to read)
+    words = {state: state.value.upper() if state.value in ("modified", "missing", "failed") else state.value
+             for state in {s.state for s in report.migrations}}
     for s in report.migrations:
-        state = s.state.value.upper() if s.state.value in ("modified", "missing", "failed") else s.state.value
+        state = words[s.state]
         if s.out_of_order:
             state += " (out of order)"
         rows.append((f"{s.version:04d}", s.name, state, s.applied_at or "-",
