@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 
 import psycopg
 import pytest
@@ -215,16 +214,21 @@ async def test_a_unit_waits_for_a_held_lock_then_sees_what_its_holder_committed(
         other = psycopg.connect(backend.plain_url)
         other.execute(lock(backend)[0].text)
     other.execute("INSERT INTO done VALUES (1)")
+    db = await open_driver(parse(backend.url), lock_wait=30)
+    began = threading.Event()
+    if backend.dialect == "sqlite":
+        # SQLite's busy wait cannot be seen from another connection, but the unit's own connection
+        # reports each statement as it starts: BEGIN IMMEDIATE then tries for the lock at once
+        await db.conn.set_trace_callback(lambda sql: began.set() if sql.startswith("BEGIN") else None)
 
     def commit_once_waited_for():
         if backend.dialect == "postgres":
             wait_until(lambda: backend.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                                              "AND NOT granted")[0][0] > 0, what="the unit to wait for the lock")
         else:
-            time.sleep(0.2)  # SQLite's busy wait cannot be seen from another connection
+            assert began.wait(30), "the unit never began its transaction"
         other.execute("COMMIT") if backend.dialect == "sqlite" else other.commit()
 
-    db = await open_driver(parse(backend.url), lock_wait=30)
     holder = threading.Thread(target=commit_once_waited_for)
     holder.start()
     try:
