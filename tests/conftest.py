@@ -273,24 +273,27 @@ def runner_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _cli(args: tuple[str, ...], backend: Backend | None, project: Project | None, env: dict | None,
+         cwd: Path | None) -> dict:
+    """subprocess's arguments for `python runner.py ARGS` (with the backend's --url), in the project
+    directory (or `cwd`), as a user runs it."""
+    command = [sys.executable, str(RUNNER), *args] + (["--url", backend.url] if backend is not None else [])
+    return dict(args=command, cwd=cwd or (project.root if project else None), env=env or runner_env(), text=True)
+
+
 def run_cli(*args: str, backend: Backend | None = None, project: Project | None = None,
-            env: dict | None = None, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python runner.py ARGS` the way a user would, in the project directory (or `cwd`)."""
-    command = [sys.executable, str(RUNNER), *args]
-    if backend is not None:
-        command += ["--url", backend.url]
-    return subprocess.run(command, cwd=cwd or (project.root if project else None), env=env or runner_env(),
-                          capture_output=True, text=True, timeout=timeout)
+            env: dict | None = None, timeout: float = 120, cwd: Path | None = None,
+            preexec_fn=None) -> subprocess.CompletedProcess:
+    """Run `python runner.py ARGS` the way a user would, in the project directory (or `cwd`);
+    `preexec_fn` runs in the child first (a resource limit, say)."""
+    return subprocess.run(**_cli(args, backend, project, env, cwd), capture_output=True, timeout=timeout,
+                          preexec_fn=preexec_fn)
 
 
 def start_cli(*args: str, backend: Backend | None = None, project: Project | None = None, env: dict | None = None,
               cwd: Path | None = None) -> subprocess.Popen:
     """`python runner.py ARGS` started as run_cli() runs it, for a test that acts while it runs."""
-    command = [sys.executable, str(RUNNER), *args]
-    if backend is not None:
-        command += ["--url", backend.url]
-    return subprocess.Popen(command, cwd=cwd or (project.root if project else None), env=env or runner_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(**_cli(args, backend, project, env, cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def wait_until(condition, *, timeout: float = 30.0, what: str = "condition") -> None:

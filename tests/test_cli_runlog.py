@@ -1,9 +1,7 @@
 """--log-file / $RUNNER_LOG_FILE: one JSON object per line per event of a run, never a password."""
 import json
-import subprocess
-import sys
 
-from conftest import RUNNER, run_cli, runner_env
+from conftest import run_cli, runner_env
 
 USERS = "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n"
 LOANS = "CREATE TABLE loans (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));\n"
@@ -123,9 +121,7 @@ def test_a_log_file_that_fills_up_mid_run_is_a_warning_and_the_run_goes_on(proje
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     log = tmp_path / "two.jsonl"
-    result = subprocess.run([sys.executable, str(RUNNER), "up", "--url", pg_backend.url, "--log-file", str(log)],
-                            cwd=project.root, env=runner_env(), capture_output=True, text=True, preexec_fn=limited,
-                            timeout=120)
+    result = run_cli("up", "--log-file", str(log), backend=pg_backend, project=project, preexec_fn=limited)
     assert result.returncode == 0, result.stderr
     assert f"warning: cannot write the log file {log}: File too large; the rest of this run is not logged" \
         in result.stderr.splitlines()
