@@ -118,7 +118,6 @@ class Databases:
             with psycopg.connect(self.pg_admin, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-
     def settle(self, backend: str) -> None:
         """PostgreSQL: a checkpoint, so a run does not pay for writing out what the one before it
         left dirty (at N=5000 a run writes thousands of tables, and which subject met the

@@ -216,6 +216,7 @@ def test_a_script_parsed_in_pieces_splits_as_when_parsed_whole(script, piece_cha
 # busy machine does not fail it, and far below the quadratic split's (48 s), so its return does.
 HANG = 5.0
 
+
 @pytest.mark.parametrize("split", [split_sqlite, split_postgres], ids=["sqlite", "postgres"])
 def test_800_kb_of_semicolons_in_a_string_split_in_linear_time(split):
     script = "CREATE TABLE t (a text);\nINSERT INTO t VALUES ('" + "a;" * 400_000 + "');\nSELECT 1;\n"
